@@ -1,0 +1,123 @@
+"""In-memory dataset containers shared by every reader.
+
+Every reader decodes once into one uint8 tensor at the model resolution; batches are
+cut from it with tensor indexing and augmented per batch, never per image in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+
+@dataclass
+class ImageDataset:
+    """Images held as one uint8 tensor, with optional conditions and paired sources.
+
+    Attributes:
+        images: uint8 tensor ``[N, C, H, W]``.
+        labels: ``None``; int64 ``[N]`` class indices (single label); or float32
+            ``[N, K]`` multi-hot vectors (multi-label, e.g. iCLEVR objects).
+        class_names: the K condition names, index order.
+        sources: optional uint8 ``[N, Cs, H, W]`` paired inputs (e.g. sketches) for
+            image-to-image models.
+        names: optional per-item names (file stems), used by paired data and outputs.
+        description: where the data came from, for run folders and messages.
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor | None = None
+    class_names: list[str] | None = None
+    sources: torch.Tensor | None = None
+    names: list[str] | None = None
+    description: str = ""
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.images.dtype != torch.uint8 or self.images.dim() != 4:
+            raise ValueError("images must be a uint8 tensor [N, C, H, W]")
+        n = len(self.images)
+        for name in ("labels", "sources"):
+            value = getattr(self, name)
+            if value is not None and len(value) != n:
+                raise ValueError(f"{name} has {len(value)} rows for {n} images")
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def kind(self) -> str:
+        return "image"
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.images.shape[1:])  # type: ignore[return-value]
+
+    @property
+    def multi_label(self) -> bool:
+        return self.labels is not None and self.labels.dim() == 2
+
+    @property
+    def num_classes(self) -> int:
+        if self.labels is None:
+            return 0
+        if self.class_names is not None:
+            return len(self.class_names)
+        return int(self.labels.shape[1]) if self.multi_label else int(self.labels.max()) + 1
+
+    def subset(self, index: torch.Tensor | slice) -> "ImageDataset":
+        """The items at ``index`` (a slice or index tensor), sharing metadata."""
+        pick = (lambda t: None if t is None else t[index])
+        names = self.names
+        if names is not None:
+            names = [names[i] for i in torch.arange(len(self))[index].tolist()]
+        return ImageDataset(pick(self.images), pick(self.labels), self.class_names,
+                            pick(self.sources), names, self.description, dict(self.meta))
+
+
+@dataclass
+class PointDataset:
+    """2-D points (toy mixtures) with optional mode labels and the mode centres."""
+
+    points: torch.Tensor
+    labels: torch.Tensor | None = None
+    class_names: list[str] | None = None
+    centers: torch.Tensor | None = None
+    std: float = 0.0
+    description: str = ""
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    @property
+    def kind(self) -> str:
+        return "points"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.points.shape[1:])
+
+    @property
+    def multi_label(self) -> bool:
+        return False
+
+    @property
+    def num_classes(self) -> int:
+        if self.labels is None:
+            return 0
+        return len(self.class_names) if self.class_names else int(self.labels.max()) + 1
+
+
+Dataset = ImageDataset | PointDataset
+
+
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """uint8 ``[0, 255]`` → float ``[-1, 1]``."""
+    return images.float().div_(127.5).sub_(1.0)
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """float ``[-1, 1]`` → uint8 ``[0, 255]`` (rounded, clamped)."""
+    return images.detach().add(1.0).mul(127.5).round_().clamp_(0, 255).to(torch.uint8)

@@ -1,0 +1,89 @@
+"""The contracts every generator and discriminator follows.
+
+Conditions reach models as a float tensor ``[N, K]``: a one-hot row for a class label,
+a multi-hot row for multi-label data (iCLEVR objects). Images are floats in [-1, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What a model needs to know about its data.
+
+    Attributes:
+        kind: ``"image"`` or ``"points"``.
+        channels: image channels (1 or 3); for points, the point dimension.
+        resolution: image side in pixels (0 for points).
+        num_classes: size K of the condition vector (0: unconditional).
+        multi_label: whether conditions are multi-hot.
+        source_channels: channels of the paired input image (0: none).
+    """
+
+    kind: str = "image"
+    channels: int = 3
+    resolution: int = 32
+    num_classes: int = 0
+    multi_label: bool = False
+    source_channels: int = 0
+
+
+class DOutput(NamedTuple):
+    """A discriminator's answer.
+
+    score: realness logits/critic values, ``[N]`` or patch map ``[N, 1, h, w]``.
+    aux: auxiliary class logits ``[N, K]`` (ACGAN head) or ``None``.
+    """
+
+    score: torch.Tensor
+    aux: torch.Tensor | None = None
+
+
+class Generator(nn.Module):
+    """Maps latent noise (and optional condition / source image) to images in [-1, 1].
+
+    Subclasses set ``z_dim`` (0 when the model takes no noise, e.g. pix2pix).
+    """
+
+    z_dim: int = 0
+
+    def forward(self, z: torch.Tensor | None, cond: torch.Tensor | None = None,
+                source: torch.Tensor | None = None) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def sample_z(self, n: int, device: torch.device | str = "cpu",
+                 generator: torch.Generator | None = None) -> torch.Tensor | None:
+        """Standard normal latents ``[n, z_dim]`` or ``None`` for noise-free models."""
+        if self.z_dim == 0:
+            return None
+        gen_device = generator.device if generator is not None else device
+        z = torch.randn(n, self.z_dim, generator=generator, device=gen_device)
+        return z.to(device)
+
+
+class Discriminator(nn.Module):
+    """Scores images (and optional condition / source image); see :class:`DOutput`."""
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None,
+                source: torch.Tensor | None = None) -> DOutput:  # pragma: no cover
+        raise NotImplementedError
+
+
+def init_dcgan_weights(module: nn.Module) -> None:
+    """DCGAN initialisation: conv/linear weights ~ N(0, 0.02), norm scales ~ N(1, 0.02)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm2d, nn.GroupNorm, nn.LayerNorm)):
+            if getattr(m, "weight", None) is not None:
+                nn.init.normal_(m.weight, 1.0, 0.02)
+            if getattr(m, "bias", None) is not None:
+                nn.init.zeros_(m.bias)
