@@ -7,6 +7,7 @@ cut from it with tensor indexing and augmented per batch, never per image in Pyt
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 
@@ -111,6 +112,14 @@ class PointDataset:
 
 
 Dataset = ImageDataset | PointDataset
+
+
+class Batch(NamedTuple):
+    """A training batch: real images/points in [-1, 1], condition [N, K], source."""
+
+    x: torch.Tensor
+    cond: torch.Tensor | None = None
+    source: torch.Tensor | None = None
 
 
 def to_unit(images: torch.Tensor) -> torch.Tensor:

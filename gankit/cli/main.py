@@ -1,0 +1,45 @@
+"""``gankit`` command line: parse, dispatch, and turn user errors into one line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gankit import __version__
+from gankit.errors import GankitError
+
+# Each module adds one sub-command: ``add_parser(subparsers)`` and ``run(args) -> int``.
+COMMAND_MODULES = ("train", "sample", "presets")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="gankit", description="Train, evaluate and use GANs for images (offline first).")
+    parser.add_argument("--version", action="version", version=f"gankit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"gankit.cli.{name}")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except GankitError as err:
+        print(f"gankit: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gankit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""``gankit sample``: images from a trained generator, as a grid or one PNG each."""
+
+from __future__ import annotations
+
+import torch
+
+from gankit.errors import GankitError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sample", help="generate images from a run or checkpoint")
+    p.add_argument("run", metavar="RUN_DIR_OR_CHECKPOINT")
+    p.add_argument("--n", type=int, default=64, help="number of images (default 64)")
+    p.add_argument("--out", required=True, help="FILE.png for a grid, or a folder for one PNG "
+                   "per image (plus grid.png)")
+    p.add_argument("--seed", type=int, default=0)
+    cond = p.add_mutually_exclusive_group()
+    cond.add_argument("--class", dest="class_", metavar="NAME_OR_INDEX",
+                      help="draw this class (conditional models)")
+    cond.add_argument("--conditions", metavar="FILE.json",
+                      help="a JSON list of object-name lists (iCLEVR test.json); one image each")
+    p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from gankit.generate import (class_condition, conditions_from_file, default_conditions,
+                                 generate_batches, load_generator, save_samples)
+    from gankit.training import pick_device
+
+    device = pick_device(args.device)
+    G, cfg, spec, class_names, _ = load_generator(args.run, device, not args.no_ema)
+    if spec.source_channels:
+        raise GankitError("this is an image-to-image model; use `gankit translate`")
+    n = args.n
+    if (args.class_ or args.conditions) and spec.num_classes == 0:
+        raise GankitError("this model is unconditional; drop --class / --conditions")
+    if args.conditions:
+        cond = conditions_from_file(args.conditions, class_names)
+        n = len(cond)
+    elif args.class_ is not None:
+        cond = class_condition(args.class_, class_names, n)
+    else:
+        cond = default_conditions(spec, n, args.seed)
+    if n <= 0:
+        raise GankitError("--n must be positive")
+    images = torch.cat(list(generate_batches(G, n, cond, seed=args.seed, device=device)))
+    if spec.kind == "points":
+        from gankit.training.samples import save_point_plot
+        save_point_plot(images, args.out)
+        print(f"gankit: wrote {args.out}")
+        return 0
+    paths = save_samples(images, args.out)
+    print(f"gankit: wrote {len(images)} images to {args.out}"
+          + (f" (+ {paths[-1].name})" if len(paths) > 1 else ""))
+    return 0

@@ -1,0 +1,75 @@
+"""``gankit train``: train a preset or YAML config into a run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gankit.errors import GankitError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a GAN (default: the `default` preset)",
+                       description="Train a GAN from a preset or a YAML config.")
+    p.add_argument("preset", nargs="?", default="default",
+                   help="preset name (see `gankit presets`) or a CONFIG.yaml")
+    p.add_argument("--data", help="dataset name (shapes, toy2d, ...) or a folder/archive path")
+    p.add_argument("--out", help="run folder (default: runs/<preset>-<time>)")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="generator steps to train")
+    length.add_argument("--epochs", type=float, help="passes over the data instead of --steps")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set optim.lr_g=1e-4 (repeatable)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    p.add_argument("--device", help="auto | cpu | cuda (default: the config's, auto)")
+    p.add_argument("--seed", type=int, help="seed for a repeatable run")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=run)
+
+
+def _overrides(args) -> list[str]:
+    out = list(args.overrides)
+    if args.data:
+        out.append(f"data.name={args.data}")
+    if args.steps is not None:
+        out += [f"train.steps={args.steps}", "train.epochs=0"]
+    if args.epochs is not None:
+        out.append(f"train.epochs={args.epochs}")
+    if args.seed is not None:
+        out.append(f"train.seed={args.seed}")
+    if args.device:
+        out.append(f"train.device={args.device}")
+    if args.no_progress:
+        out.append("train.progress=false")
+    return out
+
+
+def resolve_config(args):
+    """The config for this invocation: preset/file, or the resumed run's, + overrides."""
+    from gankit.config import config_from_dict, load_config, merge, parse_override
+    from gankit.training import load_checkpoint
+
+    if args.resume:
+        values = load_checkpoint(args.resume)["config"]
+        for text in _overrides(args):
+            values = merge(values, parse_override(text))
+        return config_from_dict(values)
+    return load_config(args.preset, _overrides(args))
+
+
+def run(args) -> int:
+    from gankit.training import train
+
+    if args.resume and args.out:
+        raise GankitError("--resume continues in the run's own folder; drop --out")
+    cfg = resolve_config(args)
+    print(f"gankit: training preset {cfg.preset or args.preset!r} on {cfg.data.name} "
+          f"({cfg.data.resolution} px) — {cfg.description}".rstrip(" —"))
+    result = train(cfg, out=args.out, resume=args.resume)
+    run_dir = Path(result.run_dir)
+    print(f"gankit: run folder   {run_dir}")
+    if result.latest_samples is not None:
+        print(f"gankit: sample grids {run_dir / 'samples'} (latest: {result.latest_samples.name})")
+    if result.checkpoint is not None:
+        print(f"gankit: checkpoint   {result.checkpoint}")
+    print(f"gankit: sample more  gankit sample {run_dir} --n 64 --out samples.png")
+    return 0

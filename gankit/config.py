@@ -1,0 +1,280 @@
+"""Typed run configuration: dataclasses filled from YAML presets and ``--set`` overrides.
+
+Unknown keys and wrong types are :class:`GankitError` naming the key, so a typo in a
+preset never trains silently with a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gankit.errors import GankitError
+
+
+@dataclass
+class DataConfig:
+    """Which data, at which size (see :class:`gankit.data.registry.DataRequest`)."""
+
+    name: str = "shapes"
+    resolution: int = 32
+    channels: int = 3
+    labels: str = "none"
+    split: str = "train"
+    size: int = 0
+    seed: int = 0
+    paired: bool = False
+    flip: bool = True
+    options: dict = field(default_factory=dict)
+    cache_dir: str | None = None
+
+
+@dataclass
+class ModelConfig:
+    """Networks by registry name, with their widths and conditioning.
+
+    ``g_cond``: none | onehot | embedding (condition concatenated to z).
+    ``d_cond``: none | onehot | embedding | channel | projection.
+    ``aux_classifier``: an ACGAN head on D. ``d_norm``: batch | layer | instance | none.
+    """
+
+    generator: str = "dcgan"
+    discriminator: str = "dcgan"
+    z_dim: int = 100
+    g_width: int = 64
+    d_width: int = 64
+    depth: int = 3
+    g_cond: str = "none"
+    d_cond: str = "none"
+    embed_dim: int = 50
+    aux_classifier: bool = False
+    g_norm: str = "batch"
+    d_norm: str = "batch"
+    spectral_norm: bool = False
+    d_dropout: float = 0.0
+    options: dict = field(default_factory=dict)
+
+
+@dataclass
+class LossConfig:
+    """Adversarial loss by name, plus regulariser weights (0 disables one).
+
+    ``name``: ns | minimax | lsgan | hinge | wasserstein. ``clip``: WGAN weight
+    clipping bound. ``gp_weight``: WGAN-GP λ. ``r1_weight``: R1 γ. ``aux_weight``:
+    ACGAN classification weight. ``recon``/``recon_weight``: l1 | mse reconstruction
+    for paired (image-to-image) training.
+    """
+
+    name: str = "ns"
+    clip: float = 0.0
+    gp_weight: float = 0.0
+    r1_weight: float = 0.0
+    aux_weight: float = 1.0
+    recon: str = "none"
+    recon_weight: float = 0.0
+
+
+@dataclass
+class OptimConfig:
+    """Optimiser by name (adam | rmsprop) with separate learning rates for G and D."""
+
+    name: str = "adam"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: list = field(default_factory=lambda: [0.5, 0.999])
+    weight_decay: float = 0.0
+
+
+@dataclass
+class TrainConfig:
+    """Loop length, cadence of logs/samples/checkpoints/evaluation, and device.
+
+    ``steps`` counts generator updates; each is preceded by ``d_steps`` D updates on
+    fresh real batches. ``epochs`` (> 0) overrides ``steps`` from the dataset size.
+    ``ema`` is the decay of the generator's moving average (0 disables it).
+    """
+
+    steps: int = 2000
+    epochs: float = 0.0
+    batch_size: int = 64
+    d_steps: int = 1
+    ema: float = 0.0
+    ema_start: int = 0
+    log_every: int = 50
+    sample_every: int = 500
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 3
+    grid_size: int = 64
+    eval_every: int = 0
+    eval_metrics: list = field(default_factory=list)
+    eval_n: int = 2000
+    best_metric: str = ""
+    seed: int = 0
+    device: str = "auto"
+    tensorboard: bool = True
+    progress: bool = True
+    threads: int = 0
+
+
+@dataclass
+class Config:
+    """A whole run: what ``config.yaml`` in a run folder holds."""
+
+    preset: str = ""
+    description: str = ""
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+# ---------------------------------------------------------------- building from dicts
+
+def _check_type(value: Any, hint: Any, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _check_type(value, option, key)
+            except GankitError as err:
+                errors.append(err)
+        raise errors[0]
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (list, dict, str, int, float, bool) and isinstance(value, hint):
+        if hint is int and isinstance(value, bool):
+            pass
+        else:
+            return list(value) if hint is list else value
+    if hint is list and isinstance(value, tuple):
+        return list(value)
+    expected = getattr(hint, "__name__", str(hint))
+    raise GankitError(f"config key {key!r} must be {expected}, got {value!r}")
+
+
+def _build(cls: type, values: dict, prefix: str = "") -> Any:
+    if not isinstance(values, dict):
+        raise GankitError(f"config section {prefix.rstrip('.') or 'top'!r} must be a mapping")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise GankitError(f"unknown config key {prefix + unknown[0]!r}; "
+                          f"known keys here: {', '.join(fields)}")
+    kwargs = {}
+    for name, value in values.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            kwargs[name] = _build(hint, value or {}, f"{prefix}{name}.")
+        else:
+            kwargs[name] = _check_type(value, hint, prefix + name)
+    return cls(**kwargs)
+
+
+def config_from_dict(values: dict) -> Config:
+    """A :class:`Config` from a (possibly partial) nested mapping; checks keys/types."""
+    return _build(Config, values)
+
+
+def merge(base: dict, update: dict) -> dict:
+    """Deep-merge ``update`` into a copy of ``base`` (mappings merge, the rest replaces)."""
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "options":
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_override(text: str) -> dict:
+    """``"train.lr_g=1e-4"`` → ``{"train": {"lr_g": 1e-4}}`` (value parsed as YAML)."""
+    if "=" not in text:
+        raise GankitError(f"--set expects key=value, got {text!r} (e.g. --set optim.lr_g=1e-4)")
+    key, raw = text.split("=", 1)
+    value = yaml.safe_load(raw) if raw.strip() else ""
+    if isinstance(value, str) and _looks_numeric(value):
+        value = float(value)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise GankitError(f"--set has an empty key in {text!r}")
+    for part in reversed(parts):
+        value = {part: value}
+    return value  # type: ignore[return-value]
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- presets
+
+PRESET_PACKAGE = "gankit.presets"
+
+
+def preset_names() -> list[str]:
+    """Names of the presets shipped in the package."""
+    files = resources.files(PRESET_PACKAGE).iterdir()
+    return sorted(p.name[:-5] for p in files if p.name.endswith(".yaml"))
+
+
+def _read_yaml(text: str, origin: str) -> dict:
+    try:
+        values = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        raise GankitError(f"{origin} is not valid YAML: {err}".splitlines()[0]) from None
+    if not isinstance(values, dict):
+        raise GankitError(f"{origin} must hold a mapping of config sections")
+    return values
+
+
+def preset_values(name_or_path: str) -> dict:
+    """The raw mapping of a preset name or a YAML file, with ``base:`` resolved."""
+    path = Path(name_or_path)
+    if name_or_path.endswith((".yaml", ".yml")) or path.is_file():
+        if not path.is_file():
+            raise GankitError(f"config file {name_or_path} does not exist")
+        values = _read_yaml(path.read_text(), str(path))
+    elif name_or_path in preset_names():
+        text = resources.files(PRESET_PACKAGE).joinpath(f"{name_or_path}.yaml").read_text()
+        values = _read_yaml(text, f"preset {name_or_path!r}")
+        values.setdefault("preset", name_or_path)
+    else:
+        raise GankitError(f"unknown preset {name_or_path!r}; `gankit presets` lists them "
+                          f"({', '.join(preset_names())}), or pass a .yaml file")
+    base = values.pop("base", None)
+    if base:
+        values = merge(preset_values(base), values)
+    return values
+
+
+def load_config(preset: str = "default", overrides: list[str] | tuple = ()) -> Config:
+    """Resolve a preset (or YAML file) plus ``key=value`` overrides into a Config."""
+    values = preset_values(preset)
+    for text in overrides:
+        values = merge(values, parse_override(text))
+    return config_from_dict(values)

@@ -1,0 +1,61 @@
+"""Regularisers and constraints: gradient penalty, R1, weight clipping, class and
+reconstruction terms."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gankit.models.base import Discriminator
+from gankit.registry import Registry
+
+
+def gradient_penalty(D: Discriminator, real: torch.Tensor, fake: torch.Tensor,
+                     cond: torch.Tensor | None = None, source: torch.Tensor | None = None,
+                     center: float = 1.0, generator: torch.Generator | None = None
+                     ) -> torch.Tensor:
+    """WGAN-GP penalty ``E[(||∇_x D(x̂)||₂ - center)²]`` on random interpolates.
+
+    The norm is taken per sample over all of C×H×W (flattening each sample), not over
+    one axis — a frequent bug in public code. The condition (and source image) is
+    passed to the critic unchanged: each interpolate keeps its own sample's condition.
+    """
+    n = real.shape[0]
+    shape = (n,) + (1,) * (real.dim() - 1)
+    alpha = torch.rand(shape, generator=generator, device=generator.device if generator
+                       else real.device).to(real)
+    mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+    score = D(mixed, cond, source).score
+    (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
+    norms = grad.flatten(1).norm(2, dim=1)
+    return (norms - center).pow(2).mean()
+
+
+def r1_penalty(D: Discriminator, real: torch.Tensor, cond: torch.Tensor | None = None,
+               source: torch.Tensor | None = None) -> torch.Tensor:
+    """R1 (Mescheder et al., 2018): ``E[||∇_x D(x)||²]`` on real data; weight it by γ/2."""
+    real = real.detach().requires_grad_(True)
+    score = D(real, cond, source).score
+    (grad,) = torch.autograd.grad(score.sum(), real, create_graph=True)
+    return grad.flatten(1).pow(2).sum(dim=1).mean()
+
+
+@torch.no_grad()
+def clip_weights(module: nn.Module, bound: float) -> None:
+    """WGAN weight clipping: every parameter of the critic into ``[-bound, bound]``."""
+    for p in module.parameters():
+        p.clamp_(-bound, bound)
+
+
+def classification_loss(logits: torch.Tensor, cond: torch.Tensor, multi_label: bool
+                        ) -> torch.Tensor:
+    """ACGAN auxiliary loss: cross-entropy for one-hot conditions, BCE for multi-hot."""
+    if multi_label:
+        return F.binary_cross_entropy_with_logits(logits, cond.to(logits.dtype))
+    return F.cross_entropy(logits, cond.argmax(dim=1))
+
+
+RECONSTRUCTION_LOSSES: Registry = Registry("reconstruction loss")
+RECONSTRUCTION_LOSSES.register("l1", "mean absolute error (pix2pix)")(F.l1_loss)
+RECONSTRUCTION_LOSSES.register("mse", "mean squared error")(F.mse_loss)

@@ -1,0 +1,156 @@
+"""How a condition vector enters a network, chosen by name.
+
+A condition is a float ``[N, K]``: one-hot for a class, multi-hot for multi-label
+data. ``cond @ embedding.weight`` is an ``nn.Embedding`` lookup for one-hot rows and
+the sum of the objects' embeddings for multi-hot rows, so every mechanism below works
+for both without a special case.
+
+Generator side (:data:`LATENT_CONDITIONING`): the encoded condition is concatenated
+to z. Discriminator side (:data:`INPUT_CONDITIONING`): the condition becomes extra
+input channels (or features, for flat inputs). ``projection`` adds
+``<embed(y), phi(x)>`` to the score (Miyato & Koyama, 2018).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+from gankit.registry import Registry
+
+
+class LabelEmbedding(nn.Module):
+    """``nn.Embedding`` applied to one-hot or multi-hot rows (weighted sum of rows)."""
+
+    def __init__(self, num_classes: int, dim: int):
+        super().__init__()
+        self.embedding = nn.Embedding(num_classes, dim)
+
+    def forward(self, cond: torch.Tensor) -> torch.Tensor:
+        return cond @ self.embedding.weight
+
+
+# ------------------------------------------------------------------ generator side
+
+LatentBuilder = Callable[[int, int], tuple[nn.Module | None, int]]
+LATENT_CONDITIONING: Registry[LatentBuilder] = Registry("generator conditioning")
+
+
+@LATENT_CONDITIONING.register("none")
+def _latent_none(num_classes: int, embed_dim: int):
+    """unconditional"""
+    return None, 0
+
+
+@LATENT_CONDITIONING.register("onehot")
+def _latent_onehot(num_classes: int, embed_dim: int):
+    """one-hot / multi-hot vector concatenated to z"""
+    return nn.Identity(), num_classes
+
+
+@LATENT_CONDITIONING.register("embedding")
+def _latent_embedding(num_classes: int, embed_dim: int):
+    """learned label embedding concatenated to z"""
+    return LabelEmbedding(num_classes, embed_dim), embed_dim
+
+
+class LatentConditioner(nn.Module):
+    """Concatenates the encoded condition to the latent vector."""
+
+    def __init__(self, kind: str, num_classes: int, embed_dim: int):
+        super().__init__()
+        if kind != "none" and num_classes <= 0:
+            from gankit.errors import GankitError
+            raise GankitError(f"model.g_cond={kind!r} needs labelled data; "
+                              "set data.labels to class or multi")
+        self.encoder, self.extra_dim = LATENT_CONDITIONING.get(kind)(num_classes, embed_dim)
+
+    def forward(self, z: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        if self.encoder is None:
+            return z
+        if cond is None:
+            raise ValueError("this generator is conditional: pass a condition")
+        return torch.cat([z, self.encoder(cond.to(z.dtype))], dim=1)
+
+
+# ------------------------------------------------------------------ discriminator side
+
+class ConditionMap(nn.Module):
+    """Turns a condition into extra input channels ``[N, C', H, W]`` (or features)."""
+
+    def __init__(self, encoder: nn.Module, channels: int, resolution: int, broadcast: bool):
+        super().__init__()
+        self.encoder = encoder
+        self.channels = channels
+        self.resolution = resolution
+        self.broadcast = broadcast
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        code = self.encoder(cond.to(x.dtype))
+        if x.dim() == 2:
+            return torch.cat([x, code], dim=1)
+        n, _, h, w = x.shape
+        if self.broadcast:
+            maps = code[:, :, None, None].expand(n, code.shape[1], h, w)
+        else:
+            maps = code.view(n, self.channels, h, w)
+        return torch.cat([x, maps], dim=1)
+
+
+InputBuilder = Callable[[int, int, int, bool], ConditionMap | None]
+INPUT_CONDITIONING: Registry[InputBuilder] = Registry("discriminator conditioning")
+
+
+@INPUT_CONDITIONING.register("none")
+def _input_none(num_classes, embed_dim, resolution, flat):
+    """unconditional (or projection / ACGAN head only)"""
+    return None
+
+
+INPUT_CONDITIONING.register("projection", "projection discriminator")(_input_none)
+
+
+@INPUT_CONDITIONING.register("onehot")
+def _input_onehot(num_classes, embed_dim, resolution, flat):
+    """one-hot / multi-hot as K constant channels (or K extra features)"""
+    return ConditionMap(nn.Identity(), num_classes, resolution, broadcast=True)
+
+
+@INPUT_CONDITIONING.register("embedding")
+def _input_embedding(num_classes, embed_dim, resolution, flat):
+    """label embedding as constant channels (or extra features)"""
+    return ConditionMap(LabelEmbedding(num_classes, embed_dim), embed_dim, resolution,
+                        broadcast=True)
+
+
+@INPUT_CONDITIONING.register("channel")
+def _input_channel(num_classes, embed_dim, resolution, flat):
+    """linear map of the condition reshaped to one extra H×W channel"""
+    if flat:
+        return _input_embedding(num_classes, embed_dim, resolution, flat)
+    return ConditionMap(nn.Linear(num_classes, resolution * resolution), 1, resolution,
+                        broadcast=False)
+
+
+def input_conditioner(kind: str, num_classes: int, embed_dim: int, resolution: int,
+                      flat: bool = False) -> tuple[ConditionMap | None, int]:
+    """The D-side conditioner and how many channels/features it adds."""
+    if kind != "none" and num_classes <= 0:
+        from gankit.errors import GankitError
+        raise GankitError(f"model.d_cond={kind!r} needs labelled data; "
+                          "set data.labels to class or multi")
+    module = INPUT_CONDITIONING.get(kind)(num_classes, embed_dim, resolution, flat)
+    return module, (module.channels if module is not None else 0)
+
+
+class ProjectionHead(nn.Module):
+    """``<embed(y), phi(x)>``: the class-dependent part of a projection D's score."""
+
+    def __init__(self, num_classes: int, features: int):
+        super().__init__()
+        self.embed = LabelEmbedding(num_classes, features)
+
+    def forward(self, phi: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        return (self.embed(cond.to(phi.dtype)) * phi).sum(dim=1)

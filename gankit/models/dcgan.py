@@ -1,0 +1,94 @@
+"""DCGAN (Radford et al., 2016) for square images of 16–256 px and 1 or 3 channels.
+
+G: z → 4×4 by a transposed conv, then stride-2 transposed convs with BatchNorm + ReLU
+halving the width each time, Tanh output. D mirrors it with stride-2 convs and
+LeakyReLU(0.2); its normalisation is configurable because WGAN-GP critics must not use
+BatchNorm. Widths are capped at 8× the base width so 128/256 px stay reasonable.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from gankit.errors import GankitError
+from gankit.models.base import DataSpec, Discriminator, DOutput, Generator, init_dcgan_weights
+from gankit.models.conditioning import LatentConditioner, input_conditioner
+from gankit.models.heads import DiscriminatorHeads
+from gankit.models.layers import apply_spectral_norm, norm2d
+
+SUPPORTED = (16, 32, 64, 128, 256)
+
+
+def _levels(resolution: int) -> int:
+    if resolution not in SUPPORTED:
+        raise GankitError(f"DCGAN supports resolutions {SUPPORTED}, not {resolution}; "
+                          "set data.resolution")
+    return int(math.log2(resolution // 4))
+
+
+def _widths(base: int, levels: int) -> list[int]:
+    """Channel widths from the 4×4 end to the full-resolution end."""
+    return [base * min(2 ** i, 8) for i in reversed(range(levels))]
+
+
+class DCGANGenerator(Generator):
+    """Transposed-conv generator; see the module docstring."""
+
+    def __init__(self, spec: DataSpec, z_dim: int = 100, width: int = 64, norm: str = "batch",
+                 cond: str = "none", embed_dim: int = 50):
+        super().__init__()
+        self.z_dim = z_dim
+        self.conditioner = LatentConditioner(cond, spec.num_classes, embed_dim)
+        widths = _widths(width, _levels(spec.resolution))
+        in_dim = z_dim + self.conditioner.extra_dim
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(in_dim, widths[0], 4, 1, 0, bias=False),
+            norm2d(norm, widths[0]), nn.ReLU(True)]
+        for w_in, w_out in zip(widths, widths[1:]):
+            layers += [nn.ConvTranspose2d(w_in, w_out, 4, 2, 1, bias=False),
+                       norm2d(norm, w_out), nn.ReLU(True)]
+        layers += [nn.ConvTranspose2d(widths[-1], spec.channels, 4, 2, 1, bias=False),
+                   nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        init_dcgan_weights(self)
+
+    def forward(self, z, cond=None, source=None):
+        h = self.conditioner(z, cond)
+        return self.net(h[:, :, None, None])
+
+
+class DCGANDiscriminator(Discriminator):
+    """Strided-conv discriminator/critic with pluggable norm, dropout and conditioning."""
+
+    def __init__(self, spec: DataSpec, width: int = 64, norm: str = "batch",
+                 cond: str = "none", embed_dim: int = 50, aux_classifier: bool = False,
+                 dropout: float = 0.0, spectral_norm: bool = False):
+        super().__init__()
+        self.conditioner, extra = input_conditioner(cond, spec.num_classes, embed_dim,
+                                                    spec.resolution)
+        widths = list(reversed(_widths(width, _levels(spec.resolution))))
+        layers: list[nn.Module] = [nn.Conv2d(spec.channels + extra, widths[0], 4, 2, 1),
+                                   nn.LeakyReLU(0.2, True)]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        for w_in, w_out in zip(widths, widths[1:]):
+            layers += [nn.Conv2d(w_in, w_out, 4, 2, 1, bias=norm == "none"),
+                       norm2d(norm, w_out), nn.LeakyReLU(0.2, True)]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+        self.body = nn.Sequential(*layers)
+        # The classic final 4×4 conv to one logit is a linear map of the flat 4×4 map.
+        self.heads = DiscriminatorHeads(widths[-1] * 16, spec.num_classes,
+                                        cond == "projection", aux_classifier)
+        init_dcgan_weights(self)
+        if spectral_norm:
+            apply_spectral_norm(self)
+
+    def forward(self, x, cond=None, source=None) -> DOutput:
+        if self.conditioner is not None:
+            x = self.conditioner(x, cond)
+        return self.heads(self.body(x).flatten(1), cond)
+

@@ -1,0 +1,167 @@
+"""What happens around training steps: progress, stats, sample grids, checkpoints.
+
+Each callback sees the trainer after every step (``on_step``) and once at the start
+and end; the loop itself knows none of them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from gankit.training.checkpoint import prune_checkpoints, save_checkpoint
+from gankit.training.samples import image_grid, save_image_grid, save_point_plot
+
+
+def _due(step: int, every: int, last: int) -> bool:
+    return step == last or (every > 0 and step % every == 0)
+
+
+class Callback:
+    """Hooks called by :class:`~gankit.training.loop.Trainer`."""
+
+    def on_start(self, trainer) -> None: ...
+
+    def on_step(self, trainer, stats: dict) -> None: ...
+
+    def on_end(self, trainer) -> None: ...
+
+
+class StatsLogger(Callback):
+    """Averages step stats and writes them to ``metrics.jsonl`` and TensorBoard."""
+
+    def __init__(self, run_dir: Path, every: int, tensorboard: bool = True):
+        self.path = Path(run_dir) / "metrics.jsonl"
+        self.every = every
+        self.run_dir = Path(run_dir)
+        self.tensorboard = tensorboard
+        self.writer = None
+        self._sums: dict[str, torch.Tensor] = {}
+        self._count = 0
+        self.last: dict = {}
+
+    def on_start(self, trainer) -> None:
+        if self.tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+            self.writer = SummaryWriter(str(self.run_dir / "tensorboard"))
+        self._t0 = time.perf_counter()
+        self._step0 = trainer.step
+
+    def on_step(self, trainer, stats: dict) -> None:
+        for key, value in stats.items():
+            self._sums[key] = self._sums.get(key, 0) + value.float()
+        self._count += 1
+        if _due(trainer.step, self.every, trainer.total_steps):
+            self.flush(trainer)
+
+    def flush(self, trainer) -> None:
+        if not self._count:
+            return
+        elapsed = time.perf_counter() - self._t0
+        images = (trainer.step - self._step0) * trainer.images_per_step
+        record = {"step": trainer.step, "epoch": trainer.loader.epoch,
+                  "kimg": round(trainer.step * trainer.images_per_step / 1000, 3),
+                  "time_s": round(trainer.elapsed(), 2),
+                  "images_per_s": round(images / max(elapsed, 1e-9), 1)}
+        record.update({k: round(float(v) / self._count, 6) for k, v in self._sums.items()})
+        self.log(record)
+        self._sums, self._count = {}, 0
+        self._t0, self._step0 = time.perf_counter(), trainer.step
+
+    def log(self, record: dict) -> None:
+        """Append one JSON line (and TensorBoard scalars) for ``record``."""
+        self.last = record
+        with self.path.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        if self.writer is not None:
+            for key, value in record.items():
+                if key != "step" and isinstance(value, (int, float)):
+                    self.writer.add_scalar(key, value, record["step"])
+            self.writer.flush()
+
+    def on_end(self, trainer) -> None:
+        self.flush(trainer)
+        if self.writer is not None:
+            self.writer.close()
+
+
+class ProgressBar(Callback):
+    """A tqdm bar with the latest losses and throughput."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.bar = None
+
+    def on_start(self, trainer) -> None:
+        if self.enabled:
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=trainer.total_steps, initial=trainer.step, unit="step",
+                            dynamic_ncols=True, desc="train")
+
+    def on_step(self, trainer, stats: dict) -> None:
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        if trainer.step % 10 == 0 or trainer.step == trainer.total_steps:
+            rate = self.bar.format_dict.get("rate") or 0.0
+            self.bar.set_postfix(loss_d=f"{float(stats['loss_d']):.3f}",
+                                 loss_g=f"{float(stats['loss_g']):.3f}",
+                                 img_s=f"{rate * trainer.images_per_step:.0f}", refresh=False)
+
+    def on_end(self, trainer) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class SampleGrid(Callback):
+    """Saves ``samples/step-NNNNNNN.png`` from fixed noise every ``every`` steps."""
+
+    def __init__(self, run_dir: Path, every: int):
+        self.folder = Path(run_dir) / "samples"
+        self.every = every
+        self.written: list[Path] = []
+
+    def on_start(self, trainer) -> None:
+        if trainer.step == 0:
+            self.save(trainer)
+
+    def on_step(self, trainer, stats: dict) -> None:
+        if _due(trainer.step, self.every, trainer.total_steps):
+            self.save(trainer)
+
+    def save(self, trainer) -> Path:
+        images = trainer.fixed_samples()
+        path = self.folder / f"step-{trainer.step:07d}.png"
+        if trainer.spec.kind == "points":
+            save_point_plot(images, path, trainer.dataset.points, f"step {trainer.step}")
+        else:
+            save_image_grid(images, path, trainer.grid_nrow)
+            logger = trainer.callback(StatsLogger)
+            if logger is not None and logger.writer is not None:
+                logger.writer.add_image("samples", image_grid(images, trainer.grid_nrow),
+                                        trainer.step)
+        self.written.append(path)
+        return path
+
+
+class Checkpointer(Callback):
+    """Saves ``checkpoints/step-NNNNNNN.pt`` every ``every`` steps and at the end."""
+
+    def __init__(self, run_dir: Path, every: int, keep: int):
+        self.folder = Path(run_dir) / "checkpoints"
+        self.every = every
+        self.keep = keep
+        self.last_path: Path | None = None
+
+    def on_step(self, trainer, stats: dict) -> None:
+        if _due(trainer.step, self.every, trainer.total_steps):
+            self.save(trainer)
+
+    def save(self, trainer) -> Path:
+        path = save_checkpoint(self.folder / f"step-{trainer.step:07d}.pt", trainer.state_dict())
+        prune_checkpoints(self.folder, self.keep, protect=(path.name, "best.pt"))
+        self.last_path = path
+        return path

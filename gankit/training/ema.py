@@ -1,0 +1,35 @@
+"""Exponential moving average of the generator's weights (Yazıcı et al., 2019)."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+class EMA:
+    """Keeps ``shadow`` ≈ decay-weighted average of ``model``'s parameters.
+
+    Buffers (BatchNorm running statistics) are copied, not averaged. Before
+    ``start_step`` the shadow simply follows the model.
+    """
+
+    def __init__(self, model: nn.Module, decay: float = 0.999, start_step: int = 0):
+        self.decay = decay
+        self.start_step = start_step
+        self.shadow = copy.deepcopy(model).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module, step: int) -> None:
+        decay = self.decay if step >= self.start_step else 0.0
+        for avg, p in zip(self.shadow.parameters(), model.parameters()):
+            avg.lerp_(p.detach(), 1.0 - decay)
+        for avg, b in zip(self.shadow.buffers(), model.buffers()):
+            avg.copy_(b)
+
+    def state_dict(self) -> dict:
+        return self.shadow.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.shadow.load_state_dict(state)

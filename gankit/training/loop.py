@@ -1,0 +1,184 @@
+"""The training loop: D phase(s), G phase, EMA, callbacks. Nothing else lives here."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from gankit.config import Config
+from gankit.data.base import Dataset
+from gankit.data.loader import BatchLoader, condition_vectors
+from gankit.training.callbacks import Callback, Checkpointer, ProgressBar, SampleGrid, StatsLogger
+from gankit.training.setup import build_components, build_dataset, data_spec
+
+GRID_COLUMNS = 8
+
+
+def total_steps(cfg: Config, dataset_size: int) -> int:
+    """Generator steps to run: ``train.steps``, or ``train.epochs`` over the data."""
+    t = cfg.train
+    if t.epochs > 0:
+        return max(1, math.ceil(t.epochs * dataset_size / (t.batch_size * t.d_steps)))
+    return t.steps
+
+
+class Trainer:
+    """Trains one GAN described by a :class:`Config`, writing into ``run_dir``.
+
+    Args:
+        cfg: the resolved configuration.
+        run_dir: the run folder (created by the caller).
+        device: torch device.
+        dataset: an already loaded dataset (default: built from ``cfg.data``).
+        callbacks: replaces the default progress/stats/samples/checkpoint callbacks.
+    """
+
+    def __init__(self, cfg: Config, run_dir: Path, device: torch.device,
+                 dataset: Dataset | None = None, callbacks: list[Callback] | None = None):
+        self.cfg = cfg
+        self.run_dir = Path(run_dir)
+        self.device = device
+        self.dataset = dataset if dataset is not None else build_dataset(cfg.data)
+        self.spec = data_spec(self.dataset)
+        parts = build_components(cfg, self.spec, device)
+        self.G, self.D = parts.G, parts.D
+        self.opt_g, self.opt_d = parts.opt_g, parts.opt_d
+        self.objective, self.ema, self.noise = parts.objective, parts.ema, parts.noise
+        self.loader = BatchLoader(self.dataset, cfg.train.batch_size, device, cfg.data.flip,
+                                  seed=cfg.train.seed)
+        self.step = 0
+        self.total_steps = total_steps(cfg, len(self.dataset))
+        self.images_per_step = cfg.train.batch_size * cfg.train.d_steps
+        self.grid_nrow = GRID_COLUMNS
+        self.fixed = self._fixed_inputs(cfg.train.grid_size)
+        self._elapsed_before = 0.0
+        self._t_start = time.perf_counter()
+        t = cfg.train
+        self.callbacks = callbacks if callbacks is not None else [
+            StatsLogger(self.run_dir, t.log_every, t.tensorboard),
+            SampleGrid(self.run_dir, t.sample_every),
+            Checkpointer(self.run_dir, t.checkpoint_every, t.keep_checkpoints),
+            ProgressBar(t.progress),
+        ]
+
+    # ------------------------------------------------------------------ the loop
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One G update preceded by ``d_steps`` D updates; returns detached stats."""
+        G, D, objective = self.G, self.D, self.objective
+        G.train()
+        D.train()
+        D.requires_grad_(True)
+        for _ in range(self.cfg.train.d_steps):
+            batch = next(self.loader)
+            loss, stats = objective.d_loss(G, D, batch)
+            self.opt_d.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt_d.step()
+            objective.after_d_step(D)
+        D.requires_grad_(False)
+        loss, g_stats = objective.g_loss(G, D, batch)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        D.requires_grad_(True)
+        self.step += 1
+        if self.ema is not None:
+            self.ema.update(G, self.step)
+        return {**stats, **g_stats}
+
+    def train(self) -> "Trainer":
+        """Run until ``total_steps``; callbacks write the run folder."""
+        self._t_start = time.perf_counter()
+        for cb in self.callbacks:
+            cb.on_start(self)
+        while self.step < self.total_steps:
+            stats = self.train_step()
+            for cb in self.callbacks:
+                cb.on_step(self, stats)
+        for cb in self.callbacks:
+            cb.on_end(self)
+        return self
+
+    # ------------------------------------------------------------------ helpers
+
+    def elapsed(self) -> float:
+        return self._elapsed_before + time.perf_counter() - self._t_start
+
+    def callback(self, kind: type) -> Callback | None:
+        return next((cb for cb in self.callbacks if isinstance(cb, kind)), None)
+
+    @property
+    def sampler(self) -> torch.nn.Module:
+        """The generator used for samples and evaluation: EMA when enabled."""
+        return self.ema.shadow if self.ema is not None else self.G
+
+    def _fixed_inputs(self, n: int) -> dict:
+        rng = torch.Generator().manual_seed(self.cfg.train.seed + 2)
+        z = self.G.sample_z(n, "cpu", rng)
+        cond = source = None
+        labels, k = self.dataset.labels, self.spec.num_classes
+        if labels is not None and labels.dim() == 1:
+            # one row of the grid per class, as far as the grid reaches
+            cond = condition_vectors(torch.arange(n) // GRID_COLUMNS % k, k)
+        elif labels is not None:
+            cond = condition_vectors(labels[:n], k)
+        sources = getattr(self.dataset, "sources", None)
+        if sources is not None:
+            source = sources[:n].float() / 127.5 - 1
+        return {"z": z, "cond": cond, "source": source}
+
+    @torch.no_grad()
+    def fixed_samples(self) -> torch.Tensor:
+        """Generator output on the fixed grid inputs (eval mode)."""
+        G = self.sampler
+        was_training = G.training
+        G.eval()
+        move = (lambda t: None if t is None else t.to(self.device))
+        out = G(move(self.fixed["z"]), move(self.fixed["cond"]), move(self.fixed["source"]))
+        G.train(was_training)
+        return out.cpu()
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict:
+        """Everything needed to sample from this run and to resume it exactly."""
+        rng = {"torch": torch.get_rng_state(), "noise": self.noise.get_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        return {
+            "step": self.step,
+            "elapsed_s": self.elapsed(),
+            "config": self.cfg.to_dict(),
+            "data_spec": asdict(self.spec),
+            "class_names": list(getattr(self.dataset, "class_names", None) or []),
+            "generator": self.G.state_dict(),
+            "discriminator": self.D.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "loader": self.loader.state_dict(),
+            "rng": rng,
+            "fixed": self.fixed,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a :meth:`state_dict` (the config must describe the same models)."""
+        self.G.load_state_dict(state["generator"])
+        self.D.load_state_dict(state["discriminator"])
+        if self.ema is not None and state.get("ema") is not None:
+            self.ema.load_state_dict(state["ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.loader.load_state_dict(state["loader"])
+        self.step = int(state["step"])
+        self._elapsed_before = float(state.get("elapsed_s", 0.0))
+        self.fixed = state["fixed"]
+        torch.set_rng_state(state["rng"]["torch"])
+        self.noise.set_state(state["rng"]["noise"])
+        if "cuda" in state["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])

@@ -1,0 +1,50 @@
+"""Sample grids: image grids as PNG, 2-D point clouds as scatter plots."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+from torchvision.utils import make_grid, save_image
+
+
+def save_image_grid(images: torch.Tensor, path: Path, nrow: int | None = None) -> Path:
+    """Save float images in [-1, 1] ``[N, C, H, W]`` as one PNG grid."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nrow = nrow or max(1, int(math.sqrt(len(images))))
+    save_image(images.detach().float().cpu(), path, nrow=nrow, normalize=True,
+               value_range=(-1, 1), padding=2)
+    return path
+
+
+def image_grid(images: torch.Tensor, nrow: int | None = None) -> torch.Tensor:
+    """A ``[3, H, W]`` float grid in [0, 1] (for TensorBoard)."""
+    nrow = nrow or max(1, int(math.sqrt(len(images))))
+    return make_grid(images.detach().float().cpu(), nrow=nrow, normalize=True,
+                     value_range=(-1, 1), padding=2)
+
+
+def save_point_plot(points: torch.Tensor, path: Path, real: torch.Tensor | None = None,
+                    title: str = "") -> Path:
+    """Scatter generated 2-D points (over a faint sample of the real data)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    if real is not None:
+        r = real[:2000].cpu()
+        ax.scatter(r[:, 0], r[:, 1], s=2, c="#bbbbbb", label="data")
+    p = points.detach().cpu()
+    ax.scatter(p[:, 0], p[:, 1], s=2, c="#d62728", label="generated")
+    ax.set_aspect("equal")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -1,0 +1,81 @@
+import json
+
+import pytest
+import torch
+
+from gankit.config import load_config
+from gankit.training import Trainer, load_checkpoint, train
+from gankit.training.checkpoint import find_checkpoint
+
+TINY = ["data.size=256", "data.resolution=16", "model.g_width=8", "model.d_width=8",
+        "model.z_dim=16", "train.batch_size=16", "train.progress=false",
+        "train.tensorboard=false", "train.grid_size=16"]
+
+
+def tiny_config(*extra, preset="default"):
+    return load_config(preset, TINY + list(extra))
+
+
+def test_short_dcgan_run_writes_grids_checkpoints_and_metrics(tmp_path):
+    cfg = tiny_config("train.steps=6", "train.sample_every=3", "train.checkpoint_every=3",
+                      "train.log_every=2", "train.tensorboard=true")
+    result = train(cfg, out=tmp_path / "run")
+    run = result.run_dir
+    assert (run / "config.yaml").read_text() == cfg.to_yaml()
+    assert sorted(p.name for p in (run / "samples").glob("*.png")) == [
+        "step-0000000.png", "step-0000003.png", "step-0000006.png"]
+    assert sorted(p.name for p in (run / "checkpoints").glob("*.pt")) == [
+        "step-0000003.pt", "step-0000006.pt"]
+    assert find_checkpoint(run).name == "step-0000006.pt"
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [2, 4, 6]
+    assert all({"loss_d", "loss_g", "images_per_s", "kimg"} <= set(r) for r in records)
+    assert list((run / "tensorboard").glob("events.*"))
+    state = load_checkpoint(run)
+    assert state["step"] == 6 and state["config"] == cfg.to_dict()
+
+
+def _weights(trainer):
+    return torch.cat([p.detach().flatten() for p in list(trainer.G.parameters())
+                      + list(trainer.D.parameters())])
+
+
+@pytest.mark.parametrize("extra", [
+    [],
+    ["train.ema=0.9", "model.d_dropout=0.3", "train.d_steps=2"],
+])
+def test_resume_continues_bit_for_bit(tmp_path, extra):
+    full = train(tiny_config("train.steps=8", "train.checkpoint_every=4", *extra),
+                 out=tmp_path / "full").trainer
+    half_cfg = tiny_config("train.steps=4", "train.checkpoint_every=4", *extra)
+    train(half_cfg, out=tmp_path / "half")
+    state = load_checkpoint(tmp_path / "half")
+    assert state["step"] == 4
+    resumed = train(tiny_config("train.steps=8", "train.checkpoint_every=4", *extra),
+                    resume=tmp_path / "half").trainer
+    assert resumed.step == 8
+    assert torch.equal(_weights(full), _weights(resumed))
+    if full.ema is not None:
+        for a, b in zip(full.ema.shadow.parameters(), resumed.ema.shadow.parameters()):
+            assert torch.equal(a, b)
+
+
+def test_same_seed_same_run_different_seed_different_run(tmp_path):
+    a = train(tiny_config("train.steps=3"), out=tmp_path / "a").trainer
+    b = train(tiny_config("train.steps=3"), out=tmp_path / "b").trainer
+    c = train(tiny_config("train.steps=3", "train.seed=1"), out=tmp_path / "c").trainer
+    assert torch.equal(_weights(a), _weights(b))
+    assert not torch.equal(_weights(a), _weights(c))
+
+
+def test_epochs_set_the_number_of_steps(tmp_path):
+    cfg = tiny_config("train.epochs=0.5", "train.d_steps=2")
+    trainer = Trainer(cfg, tmp_path, torch.device("cpu"), callbacks=[])
+    assert trainer.total_steps == 4  # 0.5 × 256 / (16 × 2)
+
+
+def test_existing_run_folder_is_not_overwritten(tmp_path):
+    from gankit.errors import GankitError
+    train(tiny_config("train.steps=1"), out=tmp_path / "run")
+    with pytest.raises(GankitError, match="--resume"):
+        train(tiny_config("train.steps=1"), out=tmp_path / "run")
