@@ -1,6 +1,6 @@
 """Datasets by name or path, held in memory as uint8 tensors."""
 
-from gankit.data import shapes, toy2d  # noqa: F401  (register built-in datasets)
+from gankit.data import aligned, paired, shapes, toy2d  # noqa: F401  (registrations)
 from gankit.data.base import Batch, ImageDataset, PointDataset, to_uint8, to_unit
 from gankit.data.registry import DATASETS, DataRequest
 

@@ -26,7 +26,8 @@ class DataRequest:
         paired: also load the paired source images (sketches) as ``sources``.
         options: dataset-specific extras (e.g. ``{"mixture": "ring8"}``).
         cache_dir: where decoded uint8 tensors are cached (``None``: the default,
-            ``$GANKIT_CACHE`` or ``~/.cache/gankit``); ``""`` disables the cache.
+            ``$GANKIT_CACHE/datasets`` or ``~/.cache/gankit/datasets``); ``""``
+            disables the cache.
     """
 
     name: str = "shapes"

@@ -13,7 +13,11 @@ from gankit.config import ModelConfig
 from gankit.errors import GankitError
 from gankit.models.base import DataSpec, Discriminator, Generator
 from gankit.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from gankit.models.encoder_decoder import (build_encoder_decoder,
+                                           build_encoder_decoder_discriminator)
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator
+from gankit.models.patchgan import build_patchgan
+from gankit.models.unet import build_unet
 from gankit.registry import Registry
 
 GENERATORS: Registry[Callable[[ModelConfig, DataSpec], Generator]] = Registry("generator")
@@ -49,6 +53,39 @@ def _dcgan_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
     _require_images(spec, "dcgan")
     return DCGANDiscriminator(spec, cfg.d_width, cfg.d_norm, cfg.d_cond, cfg.embed_dim,
                               cfg.aux_classifier, cfg.d_dropout, cfg.spectral_norm)
+
+
+@GENERATORS.register("unet")
+def _unet_g(cfg: ModelConfig, spec: DataSpec) -> Generator:
+    """pix2pix U-Net (paired data; options: depth, dropout)"""
+    return build_unet(spec, width=cfg.g_width, norm=cfg.g_norm,
+                      **_options(cfg, "depth", "dropout", "dropout_blocks"))
+
+
+@DISCRIMINATORS.register("patchgan")
+def _patchgan_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
+    """pix2pix 70×70 PatchGAN on (source, image) pairs (options: n_layers)"""
+    return build_patchgan(spec, width=cfg.d_width, norm=cfg.d_norm,
+                          **_options(cfg, "n_layers"))
+
+
+@GENERATORS.register("encoder-decoder")
+def _encdec_g(cfg: ModelConfig, spec: DataSpec) -> Generator:
+    """ResNet-18 sketch encoder + label → transposed-conv decoder (options: pretrained)"""
+    return build_encoder_decoder(spec, width=cfg.g_width, z_dim=cfg.z_dim,
+                                 **_options(cfg, "pretrained"))
+
+
+@DISCRIMINATORS.register("dropout-conv")
+def _dropout_conv_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
+    """conv discriminator with dropout after every conv, sees image + label (use_source)"""
+    return build_encoder_decoder_discriminator(spec, width=cfg.d_width, dropout=cfg.d_dropout,
+                                               **_options(cfg, "use_source"))
+
+
+def _options(cfg: ModelConfig, *known: str) -> dict:
+    """The architecture-specific keys of ``model.options`` that a builder accepts."""
+    return {key: cfg.options[key] for key in known if key in cfg.options}
 
 
 def _require_images(spec: DataSpec, arch: str) -> None:

@@ -16,7 +16,7 @@ OPTIMIZERS: Registry[Callable[[Iterable, float, OptimConfig], torch.optim.Optimi
 @OPTIMIZERS.register("adam")
 def _adam(params, lr: float, cfg: OptimConfig):
     """Adam with the configured betas (DCGAN: 0.5, 0.999; WGAN-GP: 0, 0.9)"""
-    return torch.optim.Adam(params, lr=lr, betas=tuple(cfg.betas),
+    return torch.optim.Adam(params, lr=lr, betas=tuple(float(b) for b in cfg.betas),
                             weight_decay=cfg.weight_decay)
 
 

@@ -1,0 +1,143 @@
+"""pix2pix "aligned" images: each file holds the pair A|B side by side (width = 2 × height).
+
+Layout: ``root/<split>/*.jpg`` (``train``/``val``/``test`` as in the pix2pix data sets) or
+the files directly in ``root``. With ``direction="AtoB"`` (default) the left half A is the
+source and the right half B the image to produce; ``"BtoA"`` swaps them.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from gankit.data.base import ImageDataset
+from gankit.data.decode import CHANNEL_MODES, RESAMPLE, check_target
+from gankit.data.paired import (check_channels, image_size, is_paired_folder, list_image_files,
+                                root_of, split_folder, with_root)
+from gankit.data.paths import register_path_format
+from gankit.data.registry import DATASETS, DataRequest
+from gankit.errors import GankitError
+
+# direction → (index of the source half, index of the target half); 0 = left, 1 = right
+DIRECTIONS = {"AtoB": (0, 1), "BtoA": (1, 0)}
+_DETECT_SAMPLE = 8
+
+
+def _is_side_by_side(path: Path) -> bool:
+    try:
+        width, height = image_size(path)
+    except GankitError:
+        return False
+    return height > 0 and width == 2 * height
+
+
+def _holds_aligned_files(folder: Path) -> bool:
+    try:
+        files = list(list_image_files(folder).values())[:_DETECT_SAMPLE]
+    except GankitError:
+        return False
+    return bool(files) and all(_is_side_by_side(path) for path in files)
+
+
+def is_aligned_folder(path: str | os.PathLike) -> bool:
+    """Whether ``path`` (or its ``train`` folder) holds side-by-side A|B images.
+
+    Only the first few files are checked; a paired folder is never taken as aligned.
+    """
+    path = Path(path)
+    if not path.is_dir() or is_paired_folder(path):
+        return False
+    return split_folder(path, "train", _holds_aligned_files) is not None
+
+
+def square_tensor(image: Image.Image, resolution: int, channels: int) -> torch.Tensor:
+    """A square PIL image (one half) → uint8 ``[C, res, res]``, resized with Lanczos."""
+    image = image.convert(CHANNEL_MODES[channels])
+    if image.size != (resolution, resolution):
+        image = image.resize((resolution, resolution), RESAMPLE)
+    array = np.asarray(image, dtype=np.uint8).reshape(resolution, resolution, channels)
+    return torch.from_numpy(array.transpose(2, 0, 1).copy())
+
+
+def split_halves(path: Path, resolution: int,
+                 channels: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Decode one A|B file into its two halves, uint8 ``[C, res, res]`` each.
+
+    Args:
+        path: the image file (width must be twice the height).
+        resolution: output side of each half.
+        channels: channels of the left and right half.
+    """
+    try:
+        with Image.open(path) as file:
+            image = ImageOps.exif_transpose(file)
+            width, height = image.size
+            if width != 2 * height:
+                raise GankitError(f"{path} is {width}x{height}; an aligned A|B image must be "
+                                  "twice as wide as high")
+            halves = [image.crop((0, 0, height, height)), image.crop((height, 0, width, height))]
+            return tuple(square_tensor(h, resolution, c)  # type: ignore[return-value]
+                         for h, c in zip(halves, channels))
+    except (OSError, ValueError) as error:
+        raise GankitError(f"cannot decode image {path}: {error}; "
+                          "replace or remove the file") from None
+
+
+@DATASETS.register("aligned", help="pix2pix A|B side-by-side images")
+def build_aligned(req: DataRequest) -> ImageDataset:
+    """Load a folder of A|B images (see the module docstring).
+
+    Options:
+        root: the data folder (default: ``req.name`` when it is a folder).
+        direction: ``"AtoB"`` (A is the source; default) or ``"BtoA"``.
+        source_channels: channels of the source half (default: ``req.channels``).
+
+    Sources (the source halves) are returned only when ``req.paired``; the images are
+    always the target halves. There are no labels.
+    """
+    root = root_of(req, "aligned")
+    direction = req.options.get("direction", "AtoB")
+    if direction not in DIRECTIONS:
+        raise GankitError(f"direction={direction!r} is not known; use AtoB or BtoA")
+    channels = check_channels(req.channels, "channels")
+    check_target(req.resolution, channels)
+    source_channels = check_channels(req.options.get("source_channels", channels),
+                                     "source_channels")
+    if req.labels in ("class", "multi"):
+        raise GankitError(f"aligned images in {root} have no labels; use labels=none or auto")
+    folder = split_folder(root, req.split, lambda f: bool(list_image_files(f)))
+    if folder is None:
+        raise GankitError(f"no image files in {root} or its {req.split} folder; "
+                          "add A|B images or point root at the data folder")
+    files = list_image_files(folder)
+    source_side, target_side = DIRECTIONS[direction]
+    side_channels = [0, 0]
+    side_channels[source_side], side_channels[target_side] = source_channels, channels
+
+    paths = list(files.values())
+    images = torch.empty(len(paths), channels, req.resolution, req.resolution, dtype=torch.uint8)
+    sources = torch.empty(len(paths), source_channels, req.resolution, req.resolution,
+                          dtype=torch.uint8)
+
+    def fill(i: int) -> None:
+        halves = split_halves(paths[i], req.resolution, (side_channels[0], side_channels[1]))
+        images[i], sources[i] = halves[target_side], halves[source_side]
+
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        list(pool.map(fill, range(len(paths))))
+    return ImageDataset(images, None, None, sources if req.paired else None, list(files),
+                        f"aligned {direction} images {folder} ({len(paths)} pairs)",
+                        {"root": str(root), "direction": direction})
+
+
+def load_aligned(path: str | os.PathLike, req: DataRequest) -> ImageDataset:
+    """Path-format loader: the A|B folder at ``path`` (``req.name`` is ignored)."""
+    return build_aligned(with_root(path, req))
+
+
+register_path_format("aligned", is_aligned_folder, load_aligned, priority=30, gives_sources=True)
