@@ -16,24 +16,17 @@ from typing import Any
 
 import yaml
 
+from gankit.data.registry import DataRequest
 from gankit.errors import GankitError
 
 
 @dataclass
-class DataConfig:
-    """Which data, at which size (see :class:`gankit.data.registry.DataRequest`)."""
+class DataConfig(DataRequest):
+    """Which data, at which size (fields of :class:`~gankit.data.registry.DataRequest`),
+    plus ``flip``: random horizontal flips of training batches."""
 
-    name: str = "shapes"
-    resolution: int = 32
-    channels: int = 3
     labels: str = "none"
-    split: str = "train"
-    size: int = 0
-    seed: int = 0
-    paired: bool = False
     flip: bool = True
-    options: dict = field(default_factory=dict)
-    cache_dir: str | None = None
 
 
 @dataclass
