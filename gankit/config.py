@@ -92,6 +92,8 @@ class TrainConfig:
     ``steps`` counts generator updates; each is preceded by ``d_steps`` D updates on
     fresh real batches. ``epochs`` (> 0) overrides ``steps`` from the dataset size.
     ``ema`` is the decay of the generator's moving average (0 disables it).
+    ``eval_every`` > 0 evaluates ``eval_metrics`` (fid, is, kid, pr, acc, fid_evaluator...)
+    on ``eval_n`` samples; ``best_metric`` keeps ``checkpoints/best.pt``.
     """
 
     steps: int = 2000
@@ -109,6 +111,8 @@ class TrainConfig:
     eval_metrics: list = field(default_factory=list)
     eval_n: int = 2000
     best_metric: str = ""
+    inception_weights: str | None = None
+    evaluator: str | None = None
     seed: int = 0
     device: str = "auto"
     tensorboard: bool = True

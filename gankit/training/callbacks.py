@@ -12,8 +12,9 @@ from pathlib import Path
 
 import torch
 
+from gankit.data.base import to_unit
 from gankit.training.checkpoint import prune_checkpoints, save_checkpoint
-from gankit.training.samples import image_grid, save_image_grid, save_point_plot
+from gankit.training.samples import image_grid, save_image_grid, save_point_plot, side_by_side
 
 
 def _due(step: int, every: int, last: int) -> bool:
@@ -138,11 +139,15 @@ class SampleGrid(Callback):
         if trainer.spec.kind == "points":
             save_point_plot(images, path, trainer.dataset.points, f"step {trainer.step}")
         else:
-            save_image_grid(images, path, trainer.grid_nrow)
+            nrow = trainer.grid_nrow
+            if trainer.fixed.get("source") is not None:  # paired: sketch | output | target
+                targets = to_unit(trainer.dataset.images[:len(images)])
+                images, nrow = side_by_side([trainer.fixed["source"], images, targets],
+                                            max(1, nrow // 2))
+            save_image_grid(images, path, nrow)
             logger = trainer.callback(StatsLogger)
             if logger is not None and logger.writer is not None:
-                logger.writer.add_image("samples", image_grid(images, trainer.grid_nrow),
-                                        trainer.step)
+                logger.writer.add_image("samples", image_grid(images, nrow), trainer.step)
         self.written.append(path)
         return path
 

@@ -21,7 +21,7 @@ FORMAT_VERSION = 1
 LATEST = "latest"
 
 
-def save_checkpoint(path: Path, state: dict) -> Path:
+def save_checkpoint(path: Path, state: dict, update_latest: bool = True) -> Path:
     """Write ``state`` atomically (temp file + rename) and point ``latest`` at it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -30,6 +30,8 @@ def save_checkpoint(path: Path, state: dict) -> Path:
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(state, tmp)
     os.replace(tmp, path)
+    if not update_latest:
+        return path
     latest = path.parent / LATEST
     latest_tmp = path.parent / (LATEST + ".tmp")
     latest_tmp.write_text(path.name + "\n")

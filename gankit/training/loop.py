@@ -13,6 +13,7 @@ from gankit.config import Config
 from gankit.data.base import Dataset
 from gankit.data.loader import BatchLoader, condition_vectors
 from gankit.training.callbacks import Callback, Checkpointer, ProgressBar, SampleGrid, StatsLogger
+from gankit.training.evaluation import PeriodicEvaluation
 from gankit.training.setup import build_components, build_dataset, data_spec
 
 GRID_COLUMNS = 8
@@ -24,6 +25,16 @@ def total_steps(cfg: Config, dataset_size: int) -> int:
     if t.epochs > 0:
         return max(1, math.ceil(t.epochs * dataset_size / (t.batch_size * t.d_steps)))
     return t.steps
+
+
+def periodic_evaluation(cfg: Config, run_dir: Path) -> PeriodicEvaluation:
+    """The evaluation callback that ``train.eval_*`` asks for."""
+    from gankit.evaluation import EvaluationRequest
+
+    t = cfg.train
+    request = EvaluationRequest(tuple(t.eval_metrics), t.eval_n, seed=t.seed,
+                                inception_weights=t.inception_weights, evaluator=t.evaluator)
+    return PeriodicEvaluation(run_dir, t.eval_every, request, t.best_metric)
 
 
 class Trainer:
@@ -55,6 +66,7 @@ class Trainer:
         self.images_per_step = cfg.train.batch_size * cfg.train.d_steps
         self.grid_nrow = GRID_COLUMNS
         self.fixed = self._fixed_inputs(cfg.train.grid_size)
+        self.extra_state: dict = {}
         self._elapsed_before = 0.0
         self._t_start = time.perf_counter()
         t = cfg.train
@@ -64,6 +76,8 @@ class Trainer:
             Checkpointer(self.run_dir, t.checkpoint_every, t.keep_checkpoints),
             ProgressBar(t.progress),
         ]
+        if callbacks is None and t.eval_every > 0 and t.eval_metrics:
+            self.callbacks.insert(1, periodic_evaluation(cfg, self.run_dir))
 
     # ------------------------------------------------------------------ the loop
 
@@ -122,12 +136,12 @@ class Trainer:
         z = self.G.sample_z(n, "cpu", rng)
         cond = source = None
         labels, k = self.dataset.labels, self.spec.num_classes
-        if labels is not None and labels.dim() == 1:
+        sources = getattr(self.dataset, "sources", None)
+        if labels is not None and labels.dim() == 1 and sources is None:
             # one row of the grid per class, as far as the grid reaches
             cond = condition_vectors(torch.arange(n) // GRID_COLUMNS % k, k)
-        elif labels is not None:
+        elif labels is not None:  # multi-hot, or paired items shown beside their targets
             cond = condition_vectors(labels[:n], k)
-        sources = getattr(self.dataset, "sources", None)
         if sources is not None:
             source = sources[:n].float() / 127.5 - 1
         return {"z": z, "cond": cond, "source": source}
@@ -164,6 +178,7 @@ class Trainer:
             "loader": self.loader.state_dict(),
             "rng": rng,
             "fixed": self.fixed,
+            "extra": self.extra_state,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -178,6 +193,7 @@ class Trainer:
         self.step = int(state["step"])
         self._elapsed_before = float(state.get("elapsed_s", 0.0))
         self.fixed = state["fixed"]
+        self.extra_state = dict(state.get("extra") or {})
         torch.set_rng_state(state["rng"]["torch"])
         self.noise.set_state(state["rng"]["noise"])
         if "cuda" in state["rng"] and torch.cuda.is_available():

@@ -26,6 +26,23 @@ def image_grid(images: torch.Tensor, nrow: int | None = None) -> torch.Tensor:
                      value_range=(-1, 1), padding=2)
 
 
+def side_by_side(columns: list[torch.Tensor], per_row: int = 4) -> tuple[torch.Tensor, int]:
+    """Interleave image sets so that each item's versions sit next to each other.
+
+    Args:
+        columns: float ``[N, C_i, H, W]`` tensors in [-1, 1] (e.g. sketch, output,
+            target); grey ones are repeated to the largest channel count.
+        per_row: items per grid row.
+
+    Returns:
+        ``(images [N * len(columns), C, H, W], nrow)`` for :func:`save_image_grid`.
+    """
+    channels = max(c.shape[1] for c in columns)
+    same = [c.expand(-1, channels, -1, -1) if c.shape[1] == 1 else c for c in columns]
+    images = torch.stack([c.detach().float().cpu() for c in same], dim=1).flatten(0, 1)
+    return images, len(columns) * max(1, min(per_row, len(columns[0])))
+
+
 def save_point_plot(points: torch.Tensor, path: Path, real: torch.Tensor | None = None,
                     title: str = "") -> Path:
     """Scatter generated 2-D points (over a faint sample of the real data)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 
@@ -86,7 +86,10 @@ def generator_from_checkpoint(state: dict, device: torch.device | str = "cpu",
 
     cfg = config_from_dict(state["config"])
     spec = DataSpec(**state["data_spec"])
-    G = build_generator(cfg.model, spec)
+    # every weight comes from the checkpoint: never look for ImageNet files (an encoder's
+    # "pretrained" option would warn, or fail where the file is missing)
+    G = build_generator(replace(cfg.model, options={**cfg.model.options, "pretrained": False}),
+                        spec)
     weights = state["ema"] if use_ema and state.get("ema") is not None else state["generator"]
     G.load_state_dict(weights)
     return G.to(device).eval(), cfg, spec

@@ -9,7 +9,7 @@ from gankit.training.checkpoint import find_checkpoint
 
 TINY = ["data.size=256", "data.resolution=16", "model.g_width=8", "model.d_width=8",
         "model.z_dim=16", "train.batch_size=16", "train.progress=false",
-        "train.tensorboard=false", "train.grid_size=16"]
+        "train.tensorboard=false", "train.grid_size=16", "train.device=cpu"]
 
 
 def tiny_config(*extra, preset="default"):

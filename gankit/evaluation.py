@@ -1,0 +1,177 @@
+"""Evaluating a generator: streamed fakes → metrics (torch-fidelity) + evaluator accuracy.
+
+Used by ``gankit evaluate`` and by training-time evaluation. Fakes are generated in
+batches and only their features are kept; conditional models draw their conditions
+from the real data's labels (or a conditions file), and the same images feed FID/KID
+and the evaluator's accuracy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+from gankit.data.base import Dataset, ImageDataset, to_uint8
+from gankit.data.loader import condition_vectors
+from gankit.errors import GankitError
+from gankit.models import DataSpec, Generator
+
+#: metric names handled here rather than by the metric registry
+ACCURACY = "acc"
+
+#: result keys where a larger value is better (all others: smaller is better)
+HIGHER_IS_BETTER = {"is_mean", "precision", "recall", "f_score", "density", "coverage",
+                    "precision_evaluator", "recall_evaluator", "f_score_evaluator",
+                    "density_evaluator", "coverage_evaluator", ACCURACY, "psnr", "ssim"}
+
+#: metric name → the result key it is ranked by (best checkpoint)
+RESULT_KEY = {"is": "is_mean", "kid": "kid_mean", "kid_evaluator": "kid_evaluator_mean",
+              "pr": "f_score", "pr_evaluator": "f_score_evaluator"}
+
+
+def result_key(metric: str) -> str:
+    """The key of :func:`evaluate_generator`'s result that ranks ``metric``."""
+    return RESULT_KEY.get(metric, metric)
+
+
+def is_better(key: str, new: float, old: float | None) -> bool:
+    """Whether ``new`` improves on ``old`` for result ``key``."""
+    if old is None or (isinstance(old, float) and math.isnan(old)):
+        return not math.isnan(new)
+    return new > old if key in HIGHER_IS_BETTER else new < old
+
+
+@dataclass
+class EvaluationRequest:
+    """What to measure. See :func:`evaluate_generator`."""
+
+    metrics: tuple[str, ...] = ("fid",)
+    n: int = 2000
+    seed: int = 0
+    batch_size: int = 128
+    inception_weights: str | None = None
+    allow_download: bool = False
+    evaluator: str | object | None = None
+    progress: bool = False
+
+
+def sample_conditions(dataset: Dataset, n: int, seed: int = 0) -> torch.Tensor | None:
+    """``n`` condition rows drawn (with replacement, seeded) from the dataset's labels."""
+    if dataset.labels is None:
+        return None
+    index = torch.randint(len(dataset), (n,), generator=torch.Generator().manual_seed(seed))
+    return condition_vectors(dataset.labels[index], dataset.num_classes)
+
+
+def fake_batches(G: Generator, n: int, cond: torch.Tensor | None, seed: int, batch_size: int,
+                 device: torch.device | str) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """``(uint8 images, their conditions)`` in batches, repeatable from ``seed``."""
+    rng = torch.Generator().manual_seed(seed)
+    was_training = G.training
+    G.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, n, batch_size):
+                m = min(batch_size, n - start)
+                c = None if cond is None else cond[start:start + m]
+                z = G.sample_z(m, device, rng)
+                x = G(z, None if c is None else c.to(device))
+                yield to_uint8(x).cpu(), c
+    finally:
+        G.train(was_training)
+
+
+def load_evaluator(evaluator: str | object | None, device: torch.device | str):
+    """An Evaluator from an object or a file path (``None`` stays ``None``)."""
+    if evaluator is None or not isinstance(evaluator, (str, Path)):
+        return evaluator
+    from gankit.metrics.evaluator import Evaluator
+    return Evaluator.load(evaluator, device)
+
+
+def real_subset(dataset: ImageDataset, n: int) -> torch.Tensor:
+    """A fixed random subset of ``n`` real images (folders are sorted by class, so the
+    first ``n`` would not be representative)."""
+    if n >= len(dataset):
+        return dataset.images
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))
+    return dataset.images[order[:n]]
+
+
+def real_cache_key(dataset: ImageDataset) -> str:
+    """A string identifying the real images' content (for the feature cache)."""
+    meta = dataset.meta or {}
+    ident = meta.get("cache_file") or dataset.description
+    c, h, w = dataset.shape
+    return f"{ident}|{len(dataset)}|{c}x{h}x{w}"
+
+
+def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
+                       request: EvaluationRequest, device: torch.device | str = "cpu",
+                       conditions: torch.Tensor | None = None, suite=None) -> dict:
+    """Measure ``G`` against ``real``.
+
+    Args:
+        G: the generator (its train/eval mode is restored afterwards).
+        spec: its data spec (conditions are needed when ``spec.num_classes``).
+        real: the reference images (and labels, from which conditions are drawn).
+        request: metric names (``fid``, ``is``, ``kid``, ``pr``, ``*_evaluator``,
+            ``acc``), sample count, seed, Inception weights, evaluator.
+        conditions: ``[M, K]`` rows to use instead (cycled to ``n``).
+        suite: a ready :class:`~gankit.metrics.compute.MetricSuite` to reuse.
+
+    Returns:
+        ``{key: value}`` as :meth:`MetricSuite.compute` gives, plus ``acc`` and ``n``.
+    """
+    from gankit.metrics.accuracy import HIT_COUNTERS, pooled_accuracy
+    from gankit.metrics.compute import MetricSuite
+
+    n = request.n
+    names = [m for m in request.metrics if m != ACCURACY]
+    evaluator = load_evaluator(request.evaluator, device)
+    if spec.num_classes:
+        if conditions is None:
+            conditions = sample_conditions(real, n, request.seed)
+        else:
+            repeats = -(-n // len(conditions))
+            conditions = conditions.repeat(repeats, 1)[:n]
+    wants_acc = ACCURACY in request.metrics
+    if wants_acc:
+        if not spec.num_classes:
+            raise GankitError("metric 'acc' needs a conditional model")
+        if evaluator is None:
+            raise GankitError("metric 'acc' needs a domain evaluator: pass --evaluator FILE "
+                              "(train one with `gankit evaluator train`)")
+        if evaluator.multi_label != spec.multi_label or len(evaluator.class_names) != spec.num_classes:
+            raise GankitError(f"the evaluator knows {len(evaluator.class_names)} "
+                              f"{'multi-label ' if evaluator.multi_label else ''}classes, the "
+                              f"model {spec.num_classes}; use an evaluator trained on its data")
+    counts: list[tuple[int, int]] = []
+
+    def stream() -> Iterator[torch.Tensor]:
+        for images, cond in fake_batches(G, n, conditions, request.seed, request.batch_size,
+                                         device):
+            if wants_acc:
+                logits = evaluator.predict_logits(images)
+                labels = cond if evaluator.multi_label else cond.argmax(1)
+                counts.append(HIT_COUNTERS[evaluator.multi_label](logits, labels))
+            yield images
+
+    results: dict = {}
+    if names:
+        suite = suite or MetricSuite(names, inception_weights=request.inception_weights,
+                                     allow_download=request.allow_download, evaluator=evaluator,
+                                     device=device, progress=request.progress)
+        results.update(suite.compute(stream(), real_subset(real, n), n=n,
+                                     real_cache_key=real_cache_key(real)))
+    else:
+        for _ in stream():
+            pass
+    if wants_acc:
+        results[ACCURACY] = pooled_accuracy(counts)
+    results["n"] = n
+    return results

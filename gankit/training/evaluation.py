@@ -1,0 +1,63 @@
+"""Evaluation during training: metrics every N steps, logged with the losses, and the
+best checkpoint by a chosen metric kept as ``checkpoints/best.pt``."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from gankit.training.callbacks import Callback, StatsLogger, _due
+from gankit.training.checkpoint import save_checkpoint
+
+
+class PeriodicEvaluation(Callback):
+    """Runs :func:`gankit.evaluation.evaluate_generator` on the sampler (EMA if any).
+
+    Args:
+        run_dir: the run folder.
+        every: evaluate every this many steps (and at the last step).
+        request: an :class:`~gankit.evaluation.EvaluationRequest`.
+        best_metric: a metric name (``fid``, ``is``, ``acc``...) whose best value keeps
+            ``checkpoints/best.pt``; empty for none.
+    """
+
+    def __init__(self, run_dir: Path, every: int, request, best_metric: str = ""):
+        self.folder = Path(run_dir) / "checkpoints"
+        self.every = every
+        self.request = request
+        self.best_metric = best_metric
+        self.suite = None
+        self.history: list[dict] = []
+
+    def on_step(self, trainer, stats: dict) -> None:
+        if _due(trainer.step, self.every, trainer.total_steps):
+            self.evaluate(trainer)
+
+    def evaluate(self, trainer) -> dict:
+        from gankit.evaluation import evaluate_generator, is_better, result_key
+        from gankit.metrics.compute import MetricSuite
+
+        names = [m for m in self.request.metrics if m != "acc"]
+        if self.suite is None and names:
+            self.suite = MetricSuite(names, inception_weights=self.request.inception_weights,
+                                     allow_download=self.request.allow_download,
+                                     evaluator=self.request.evaluator, device=trainer.device,
+                                     progress=False)
+        results = evaluate_generator(trainer.sampler, trainer.spec, trainer.dataset,
+                                     self.request, trainer.device, suite=self.suite)
+        record = {"step": trainer.step, "kind": "eval",
+                  **{k: v for k, v in results.items() if isinstance(v, (int, float))}}
+        logger = trainer.callback(StatsLogger)
+        if logger is not None:
+            logger.log(record)
+        self.history.append(record)
+        if self.best_metric:
+            key = result_key(self.best_metric)
+            value = results.get(key)
+            best = trainer.extra_state.get("best")
+            old = best["value"] if best and best["key"] == key else None
+            if value is not None and not math.isnan(value) and is_better(key, value, old):
+                trainer.extra_state["best"] = {"key": key, "value": value, "step": trainer.step}
+                save_checkpoint(self.folder / "best.pt", trainer.state_dict(),
+                                update_latest=False)
+        return results
