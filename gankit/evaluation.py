@@ -15,7 +15,7 @@ from typing import Iterator
 
 import torch
 
-from gankit.data.base import Dataset, ImageDataset, to_uint8
+from gankit.data.base import Dataset, ImageDataset, to_uint8, to_unit
 from gankit.data.loader import condition_vectors
 from gankit.errors import GankitError
 from gankit.models import DataSpec, Generator
@@ -74,13 +74,14 @@ def fake_batches(G: Generator, n: int, cond: torch.Tensor | None, seed: int, bat
     was_training = G.training
     G.eval()
     try:
-        with torch.no_grad():
-            for start in range(0, n, batch_size):
-                m = min(batch_size, n - start)
-                c = None if cond is None else cond[start:start + m]
-                z = G.sample_z(m, device, rng)
-                x = G(z, None if c is None else c.to(device))
-                yield to_uint8(x).cpu(), c
+        for start in range(0, n, batch_size):
+            m = min(batch_size, n - start)
+            c = None if cond is None else cond[start:start + m]
+            # no_grad only around the forward pass: a grad mode held across ``yield``
+            # would leak into the consumer (and stay off if it stops early)
+            with torch.no_grad():
+                x = G(G.sample_z(m, device, rng), None if c is None else c.to(device))
+            yield to_uint8(x).cpu(), c
     finally:
         G.train(was_training)
 
@@ -174,4 +175,50 @@ def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
     if wants_acc:
         results[ACCURACY] = pooled_accuracy(counts)
     results["n"] = n
+    return results
+
+
+def evaluate_translation(G: Generator, spec: DataSpec, pairs: ImageDataset,
+                         request: EvaluationRequest, device: torch.device | str = "cpu") -> dict:
+    """Measure an image-to-image generator on held-out pairs.
+
+    Translates every source of ``pairs`` (with its own label for conditional models) and
+    compares the outputs with the paired ground truth: ``l1``, ``psnr``, ``ssim`` always;
+    FID/KID/PR against the ground-truth images and ``acc`` (evaluator accuracy of the
+    outputs, for the pairs' labels) when ``request.metrics`` names them.
+    """
+    from gankit.metrics.accuracy import HIT_COUNTERS, pooled_accuracy
+    from gankit.metrics.compute import MetricSuite
+    from gankit.metrics.translation import translation_metrics
+
+    if pairs.sources is None:
+        raise GankitError("translation evaluation needs paired data (sketches and images)")
+    cond = condition_vectors(pairs.labels, spec.num_classes) if spec.num_classes else None
+    outputs = []
+    was_training = G.training
+    G.eval()
+    with torch.no_grad():
+        for start in range(0, len(pairs), request.batch_size):
+            stop = start + request.batch_size
+            source = to_unit(pairs.sources[start:stop]).to(device)
+            c = None if cond is None else cond[start:stop].to(device)
+            outputs.append(to_uint8(G(None, c, source)).cpu())
+    G.train(was_training)
+    outputs = torch.cat(outputs)
+    results: dict = {k: float(v) for k, v in translation_metrics(outputs, pairs.images).items()}
+    names = [m for m in request.metrics if m not in (ACCURACY, "l1", "psnr", "ssim")]
+    evaluator = load_evaluator(request.evaluator, device)
+    if names:
+        suite = MetricSuite(names, inception_weights=request.inception_weights,
+                            allow_download=request.allow_download, evaluator=evaluator,
+                            device=device, progress=request.progress)
+        results.update(suite.compute(outputs, pairs.images))
+    if ACCURACY in request.metrics:
+        if evaluator is None or cond is None:
+            raise GankitError("metric 'acc' needs a labelled model and a domain evaluator "
+                              "(--evaluator FILE)")
+        logits = evaluator.predict_logits(outputs)
+        labels = cond if evaluator.multi_label else cond.argmax(1)
+        results[ACCURACY] = pooled_accuracy([HIT_COUNTERS[evaluator.multi_label](logits, labels)])
+    results["n"] = len(pairs)
     return results

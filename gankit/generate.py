@@ -114,3 +114,39 @@ def save_samples(images: torch.Tensor, out: str | Path, nrow: int = 8) -> list[P
     grid = out / "grid.png"
     save_image(images, grid, nrow=nrow, normalize=True, value_range=(-1, 1), padding=2)
     return paths + [grid]
+
+
+RANKERS = ("discriminator", "evaluator")
+
+
+@torch.no_grad()
+def rank_scores(images: torch.Tensor, cond: torch.Tensor | None, by: str, state: dict,
+                spec: DataSpec, evaluator=None, device: str | torch.device = "cpu",
+                batch_size: int = 256) -> torch.Tensor:
+    """How convincing each image is: the discriminator's score, or the evaluator's
+    confidence in the asked-for condition (mean probability of the asked-for objects)."""
+    if by == "discriminator":
+        from gankit.config import config_from_dict
+        from gankit.models import build_discriminator
+
+        D = build_discriminator(config_from_dict(state["config"]).model, spec)
+        D.load_state_dict(state["discriminator"])
+        D.to(device).eval()
+        scores = []
+        for start in range(0, len(images), batch_size):
+            c = None if cond is None else cond[start:start + batch_size].to(device)
+            out = D(images[start:start + batch_size].to(device), c).score
+            scores.append(out.flatten(1).mean(1) if out.dim() > 1 else out)
+        return torch.cat(scores).cpu()
+    if evaluator is None or cond is None:
+        raise GankitError("ranking by evaluator needs a conditional model and --evaluator FILE")
+    logits = evaluator.predict_logits(to_uint8(images))
+    if evaluator.multi_label:
+        probs = torch.sigmoid(logits)
+        return (probs * cond).sum(1) / cond.sum(1).clamp_min(1)
+    return torch.softmax(logits, 1).gather(1, cond.argmax(1, keepdim=True)).squeeze(1)
+
+
+def best_of(scores: torch.Tensor, n: int) -> torch.Tensor:
+    """Indices of the ``n`` highest scores, best first."""
+    return scores.argsort(descending=True)[:n]

@@ -15,9 +15,10 @@ def add_parser(sub) -> None:
                    "kid_evaluator,pr_evaluator (default: fid,is,kid,pr, plus acc when an "
                    "evaluator is known)")
     p.add_argument("--n", type=int, default=10000, help="generated images (default 10000; "
-                   "compare FIDs only at equal n)")
+                   "compare FIDs only at equal n); translation runs use every held-out pair")
     p.add_argument("--data", help="real data (name or path; default: the run's training data)")
-    p.add_argument("--split", help="split of the real data (default: the run's)")
+    p.add_argument("--split", help="split of the real data (default: the run's; test for "
+                   "translation runs)")
     p.add_argument("--conditions", metavar="FILE.json",
                    help="condition lists (iCLEVR test.json) to generate from, cycled to --n")
     p.add_argument("--evaluator", metavar="FILE", help="domain evaluator for acc / *_evaluator")
@@ -33,10 +34,11 @@ def add_parser(sub) -> None:
     p.set_defaults(handler=run)
 
 
-def _metrics(args, has_evaluator: bool, conditional: bool) -> tuple[str, ...]:
+def _metrics(args, has_evaluator: bool, conditional: bool, translation: bool
+             ) -> tuple[str, ...]:
     if args.metrics:
         return tuple(m.strip() for m in args.metrics.split(",") if m.strip())
-    names = ["fid", "is", "kid", "pr"]
+    names = ["l1", "psnr", "ssim", "fid", "kid"] if translation else ["fid", "is", "kid", "pr"]
     if has_evaluator and conditional:
         names.append("acc")
     return tuple(names)
@@ -45,7 +47,7 @@ def _metrics(args, has_evaluator: bool, conditional: bool) -> tuple[str, ...]:
 def run(args) -> int:
     from dataclasses import replace
 
-    from gankit.evaluation import EvaluationRequest, evaluate_generator
+    from gankit.evaluation import EvaluationRequest, evaluate_generator, evaluate_translation
     from gankit.generate import conditions_from_file, load_generator
     from gankit.metrics.shipped import default_evaluator
     from gankit.training import build_dataset, pick_device
@@ -54,21 +56,24 @@ def run(args) -> int:
         raise GankitError("--n must be positive")
     device = pick_device(args.device)
     G, cfg, spec, class_names, state = load_generator(args.run, device, not args.no_ema)
-    if spec.source_channels:
-        from gankit.translate import evaluate_translation
-        results = evaluate_translation(args, G, cfg, spec, state, device)
-        return _report(args, state, results)
     if spec.kind != "image":
         raise GankitError("evaluate measures image generators; this run generates 2-D points")
-    data_cfg = replace(cfg.data, name=args.data or cfg.data.name, split=args.split or cfg.data.split)
-    real = build_dataset(data_cfg)
+    translation = spec.source_channels > 0
+    # a translation run is judged on held-out pairs: the test split unless told otherwise
+    split = args.split or ("test" if translation else cfg.data.split)
+    real = build_dataset(replace(cfg.data, name=args.data or cfg.data.name, split=split))
     evaluator = args.evaluator or default_evaluator(real)
-    conditions = conditions_from_file(args.conditions, class_names) if args.conditions else None
-    request = EvaluationRequest(_metrics(args, evaluator is not None, spec.num_classes > 0),
+    request = EvaluationRequest(_metrics(args, evaluator is not None, spec.num_classes > 0,
+                                         translation),
                                 args.n, args.seed, inception_weights=args.inception_weights,
                                 allow_download=args.download, evaluator=evaluator,
                                 progress=not args.json)
-    results = evaluate_generator(G, spec, real, request, device, conditions)
+    if translation:
+        results = evaluate_translation(G, spec, real, request, device)
+    else:
+        conditions = (conditions_from_file(args.conditions, class_names) if args.conditions
+                      else None)
+        results = evaluate_generator(G, spec, real, request, device, conditions)
     return _report(args, state, results)
 
 
@@ -80,7 +85,7 @@ def _report(args, state: dict, results: dict) -> int:
         with (run_dir / "metrics.jsonl").open("a") as f:
             f.write(json.dumps(record) + "\n")
     if args.json:
-        print(json.dumps(record))
+        print(json.dumps(record, allow_nan=True))
         return 0
     width = max(map(len, results))
     print(f"gankit: {state.get('path')} (step {state.get('step')})")

@@ -19,6 +19,12 @@ def add_parser(sub) -> None:
                       help="draw this class (conditional models)")
     cond.add_argument("--conditions", metavar="FILE.json",
                       help="a JSON list of object-name lists (iCLEVR test.json); one image each")
+    p.add_argument("--best", type=int, metavar="N",
+                   help="keep the N most convincing of --n samples (best first)")
+    p.add_argument("--rank-by", choices=["discriminator", "evaluator"], default="discriminator",
+                   help="what --best ranks by: the run's discriminator score (default) or a "
+                   "domain evaluator's confidence in the condition")
+    p.add_argument("--evaluator", metavar="FILE", help="evaluator for --rank-by evaluator")
     p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
     p.add_argument("--device", default="auto")
     p.set_defaults(handler=run)
@@ -30,7 +36,7 @@ def run(args) -> int:
     from gankit.training import pick_device
 
     device = pick_device(args.device)
-    G, cfg, spec, class_names, _ = load_generator(args.run, device, not args.no_ema)
+    G, cfg, spec, class_names, state = load_generator(args.run, device, not args.no_ema)
     if spec.source_channels:
         raise GankitError("this is an image-to-image model; use `gankit translate`")
     n = args.n
@@ -46,6 +52,8 @@ def run(args) -> int:
     if n <= 0:
         raise GankitError("--n must be positive")
     images = torch.cat(list(generate_batches(G, n, cond, seed=args.seed, device=device)))
+    if args.best is not None:
+        images, cond = _best(args, images, cond, spec, state, device)
     if spec.kind == "points":
         from gankit.training.samples import save_point_plot
         save_point_plot(images, args.out)
@@ -55,3 +63,15 @@ def run(args) -> int:
     print(f"gankit: wrote {len(images)} images to {args.out}"
           + (f" (+ {paths[-1].name})" if len(paths) > 1 else ""))
     return 0
+
+
+def _best(args, images, cond, spec, state, device):
+    from gankit.evaluation import load_evaluator
+    from gankit.generate import best_of, rank_scores
+
+    if not 0 < args.best <= len(images):
+        raise GankitError(f"--best must lie in 1..--n ({len(images)}); raise --n for a larger pool")
+    evaluator = load_evaluator(args.evaluator, device)
+    scores = rank_scores(images, cond, args.rank_by, state, spec, evaluator, device)
+    keep = best_of(scores, args.best)
+    return images[keep], (None if cond is None else cond[keep])
