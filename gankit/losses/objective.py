@@ -37,14 +37,21 @@ class GANObjective:
                                if cfg.recon != "none" else None)
 
     def fake(self, G: Generator, batch: Batch) -> torch.Tensor:
+        """Fakes conditioned like ``batch`` (fresh latents from the objective's RNG)."""
         z = G.sample_z(batch.x.shape[0], batch.x.device, self.noise)
         return G(z, batch.cond, batch.source)
 
-    def d_loss(self, G: Generator, D: Discriminator, batch: Batch
+    def d_loss(self, G: Generator, D: Discriminator, batch: Batch,
+               fake: torch.Tensor | None = None
                ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """D/critic loss on one real batch and as many fakes."""
-        with torch.no_grad():
-            fake = self.fake(G, batch)
+        """D/critic loss on one real batch and as many fakes.
+
+        ``fake`` may be passed in (e.g. to reuse it for the G phase); D sees it detached.
+        """
+        if fake is None:
+            with torch.no_grad():
+                fake = self.fake(G, batch)
+        fake = fake.detach()
         real_out = D(batch.x, batch.cond, batch.source)
         fake_out = D(fake, batch.cond, batch.source)
         adv = self.adversarial.d_loss(real_out.score, fake_out.score)
@@ -73,10 +80,13 @@ class GANObjective:
         if self.cfg.clip > 0:
             clip_weights(D, self.cfg.clip)
 
-    def g_loss(self, G: Generator, D: Discriminator, batch: Batch
+    def g_loss(self, G: Generator, D: Discriminator, batch: Batch,
+               fake: torch.Tensor | None = None
                ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """G loss on a batch of fakes conditioned like ``batch``."""
-        fake = self.fake(G, batch)
+        """G loss on a batch of fakes conditioned like ``batch`` (``fake``: reuse these,
+        still attached to G's graph)."""
+        if fake is None:
+            fake = self.fake(G, batch)
         out = D(fake, batch.cond, batch.source)
         loss = self.adversarial.g_loss(out.score)
         stats = {"loss_g": loss.detach()}

@@ -87,15 +87,19 @@ class Trainer:
         G.train()
         D.train()
         D.requires_grad_(True)
-        for _ in range(self.cfg.train.d_steps):
+        d_steps = self.cfg.train.d_steps
+        for i in range(d_steps):
             batch = next(self.loader)
-            loss, stats = objective.d_loss(G, D, batch)
+            # the last D step's fakes keep their graph and serve the G phase too, which
+            # saves one generator forward per step (as the DCGAN reference loop does)
+            fake = objective.fake(G, batch) if i == d_steps - 1 else None
+            loss, stats = objective.d_loss(G, D, batch, fake)
             self.opt_d.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_d.step()
             objective.after_d_step(D)
         D.requires_grad_(False)
-        loss, g_stats = objective.g_loss(G, D, batch)
+        loss, g_stats = objective.g_loss(G, D, batch, fake)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()

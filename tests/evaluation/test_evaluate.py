@@ -7,7 +7,6 @@ import torch
 
 from gankit.cli.main import main
 from gankit.config import load_config
-from gankit.metrics.inception import save_random_inception_weights
 from gankit.metrics.shipped import shipped_evaluator_path
 from gankit.training import load_checkpoint, train
 
@@ -17,21 +16,15 @@ TINY = ["data.size=96", "data.resolution=32", "model.g_width=8", "model.d_width=
 
 
 @pytest.fixture(scope="module")
-def inception(tmp_path_factory):
-    """A random-weight FID Inception: the real file is not on test machines."""
-    return save_random_inception_weights(tmp_path_factory.mktemp("w") / "inception.pth")
-
-
-@pytest.fixture(scope="module")
 def iclevr_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "iclevr"
     train(load_config("iclevr-wgan-gp", TINY + ["train.steps=2", "train.d_steps=1"]), out=out)
     return out
 
 
-def test_evaluate_prints_json_and_appends_to_the_run(iclevr_run, inception, capsys):
+def test_evaluate_prints_json_and_appends_to_the_run(iclevr_run, random_inception, capsys):
     assert main(["evaluate", str(iclevr_run), "--metrics", "fid,kid,is,pr,acc,fid_evaluator",
-                 "--n", "48", "--inception-weights", str(inception), "--json",
+                 "--n", "48", "--inception-weights", str(random_inception), "--json",
                  "--device", "cpu"]) == 0
     record = json.loads(capsys.readouterr().out)
     for key in ("fid", "kid_mean", "is_mean", "precision", "recall", "acc", "fid_evaluator"):

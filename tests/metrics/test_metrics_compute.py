@@ -10,7 +10,6 @@ import torch.nn.functional as F
 
 from gankit.errors import GankitError
 from gankit.metrics import MetricSuite, compute_metrics
-from gankit.metrics.inception import save_random_inception_weights
 
 SETTINGS = {"batch_size": 8, "isc_splits": 4, "kid_subset_size": 20, "kid_subsets": 10}
 
@@ -176,14 +175,6 @@ class _UInt8Images(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         return self.images[i]
-
-
-@pytest.fixture(scope="session")
-def random_inception(tmp_path_factory):
-    path = tmp_path_factory.getbasetemp() / "random-inception-seed0.pth"
-    if not path.exists():
-        save_random_inception_weights(path, seed=0)
-    return path
 
 
 def test_same_numbers_as_torch_fidelity_calculate_metrics(random_inception):

@@ -12,15 +12,7 @@ from pytorch_fid import inception as pf_inception
 
 from gankit.errors import GankitError
 from gankit.metrics.extractors import EXTRACTORS, ExtractorOptions
-from gankit.metrics.inception import InceptionFeatures, save_random_inception_weights
-
-
-@pytest.fixture(scope="session")
-def random_inception(tmp_path_factory):
-    path = tmp_path_factory.getbasetemp() / "random-inception-seed0.pth"
-    if not path.exists():
-        save_random_inception_weights(path, seed=0)
-    return path
+from gankit.metrics.inception import InceptionFeatures
 
 
 @pytest.fixture
