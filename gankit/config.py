@@ -156,14 +156,14 @@ def _check_type(value: Any, hint: Any, key: str) -> Any:
             except GankitError as err:
                 errors.append(err)
         raise errors[0]
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is float and is_number:
         return float(value)
-    if hint in (list, dict, str, int, float, bool) and isinstance(value, hint):
-        if hint is int and isinstance(value, bool):
-            pass
-        else:
-            return list(value) if hint is list else value
-    if hint is list and isinstance(value, tuple):
+    if hint is int and is_number and isinstance(value, int):
+        return value
+    if hint in (bool, str, dict) and isinstance(value, hint):
+        return value
+    if hint is list and isinstance(value, (list, tuple)):
         return list(value)
     expected = getattr(hint, "__name__", str(hint))
     raise GankitError(f"config key {key!r} must be {expected}, got {value!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -114,12 +115,22 @@ class Trainer:
         self._t_start = time.perf_counter()
         for cb in self.callbacks:
             cb.on_start(self)
-        while self.step < self.total_steps:
-            stats = self.train_step()
+        try:
+            while self.step < self.total_steps:
+                stats = self.train_step()
+                for cb in self.callbacks:
+                    cb.on_step(self, stats)
+        except KeyboardInterrupt:
+            # Ctrl-C must not cost the night's training: keep where we got to
+            checkpointer = self.callback(Checkpointer)
+            if checkpointer is not None and self.step > 0:
+                path = checkpointer.save(self)
+                print(f"\ngankit: interrupted at step {self.step}; saved {path}; continue "
+                      f"with `gankit train --resume {self.run_dir}`", file=sys.stderr)
+            raise
+        finally:
             for cb in self.callbacks:
-                cb.on_step(self, stats)
-        for cb in self.callbacks:
-            cb.on_end(self)
+                cb.on_end(self)
         return self
 
     # ------------------------------------------------------------------ helpers

@@ -21,9 +21,20 @@ def run_dir(tmp_path_factory):
     return out
 
 
-def test_train_prints_where_the_samples_are(run_dir, capsys):
+def test_train_writes_the_run_folder(run_dir):
     assert (run_dir / "samples" / "step-0000004.png").is_file()
     assert (run_dir / "checkpoints" / "latest").is_file()
+    assert (run_dir / "config.yaml").is_file() and (run_dir / "metrics.jsonl").is_file()
+
+
+def test_train_prints_where_the_run_and_its_grids_are(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--steps", "2", *TINY]) == 0  # default folder under ./runs
+    out = capsys.readouterr().out
+    run = next((tmp_path / "runs").iterdir())
+    assert run.name.startswith("default-")
+    assert f"run folder   {run.relative_to(tmp_path)}" in out
+    assert "sample grids" in out and "step-0000002.png" in out
 
 
 def test_sample_grid_and_folder(run_dir, tmp_path):

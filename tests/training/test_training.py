@@ -79,3 +79,22 @@ def test_existing_run_folder_is_not_overwritten(tmp_path):
     train(tiny_config("train.steps=1"), out=tmp_path / "run")
     with pytest.raises(GankitError, match="--resume"):
         train(tiny_config("train.steps=1"), out=tmp_path / "run")
+
+
+def test_ctrl_c_saves_a_checkpoint_to_resume_from(tmp_path):
+    from gankit.training.callbacks import Callback
+    from gankit.training.loop import Trainer as TrainerClass
+
+    class Interrupt(Callback):
+        def on_step(self, trainer, stats):
+            if trainer.step == 3:
+                raise KeyboardInterrupt
+
+    cfg = tiny_config("train.steps=8", "train.checkpoint_every=100")
+    trainer = TrainerClass(cfg, tmp_path, torch.device("cpu"))
+    trainer.callbacks.append(Interrupt())
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train()
+    assert load_checkpoint(tmp_path)["step"] == 3
+    resumed = train(cfg, resume=tmp_path).trainer
+    assert resumed.step == 8
