@@ -116,9 +116,6 @@ def save_samples(images: torch.Tensor, out: str | Path, nrow: int = 8) -> list[P
     return paths + [grid]
 
 
-RANKERS = ("discriminator", "evaluator")
-
-
 @torch.no_grad()
 def rank_scores(images: torch.Tensor, cond: torch.Tensor | None, by: str, state: dict,
                 spec: DataSpec, evaluator=None, device: str | torch.device = "cpu",

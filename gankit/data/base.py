@@ -48,10 +48,6 @@ class ImageDataset:
         return len(self.images)
 
     @property
-    def kind(self) -> str:
-        return "image"
-
-    @property
     def shape(self) -> tuple[int, int, int]:
         return tuple(self.images.shape[1:])  # type: ignore[return-value]
 
@@ -66,15 +62,6 @@ class ImageDataset:
         if self.class_names is not None:
             return len(self.class_names)
         return int(self.labels.shape[1]) if self.multi_label else int(self.labels.max()) + 1
-
-    def subset(self, index: torch.Tensor | slice) -> "ImageDataset":
-        """The items at ``index`` (a slice or index tensor), sharing metadata."""
-        pick = (lambda t: None if t is None else t[index])
-        names = self.names
-        if names is not None:
-            names = [names[i] for i in torch.arange(len(self))[index].tolist()]
-        return ImageDataset(pick(self.images), pick(self.labels), self.class_names,
-                            pick(self.sources), names, self.description, dict(self.meta))
 
 
 @dataclass
@@ -91,10 +78,6 @@ class PointDataset:
 
     def __len__(self) -> int:
         return len(self.points)
-
-    @property
-    def kind(self) -> str:
-        return "points"
 
     @property
     def shape(self) -> tuple[int, ...]:

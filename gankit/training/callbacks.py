@@ -123,7 +123,6 @@ class SampleGrid(Callback):
     def __init__(self, run_dir: Path, every: int):
         self.folder = Path(run_dir) / "samples"
         self.every = every
-        self.written: list[Path] = []
 
     def on_start(self, trainer) -> None:
         if trainer.step == 0:
@@ -148,7 +147,6 @@ class SampleGrid(Callback):
             logger = trainer.callback(StatsLogger)
             if logger is not None and logger.writer is not None:
                 logger.writer.add_image("samples", image_grid(images, nrow), trainer.step)
-        self.written.append(path)
         return path
 
 

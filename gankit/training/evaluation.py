@@ -27,7 +27,6 @@ class PeriodicEvaluation(Callback):
         self.request = request
         self.best_metric = best_metric
         self.suite = None
-        self.history: list[dict] = []
 
     def on_step(self, trainer, stats: dict) -> None:
         if _due(trainer.step, self.every, trainer.total_steps):
@@ -50,7 +49,6 @@ class PeriodicEvaluation(Callback):
         logger = trainer.callback(StatsLogger)
         if logger is not None:
             logger.log(record)
-        self.history.append(record)
         if self.best_metric:
             key = result_key(self.best_metric)
             value = results.get(key)
