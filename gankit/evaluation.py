@@ -15,9 +15,10 @@ from typing import Iterator
 
 import torch
 
-from gankit.data.base import Dataset, ImageDataset, to_uint8, to_unit
+from gankit.data.base import Dataset, ImageDataset, to_uint8
 from gankit.data.loader import condition_vectors
 from gankit.errors import GankitError
+from gankit.metrics.accuracy import HIT_COUNTERS, pooled_accuracy
 from gankit.models import DataSpec, Generator
 
 #: metric names handled here rather than by the metric registry
@@ -86,6 +87,12 @@ def fake_batches(G: Generator, n: int, cond: torch.Tensor | None, seed: int, bat
         G.train(was_training)
 
 
+def evaluator_hits(evaluator, images: torch.Tensor, cond: torch.Tensor) -> tuple[int, int]:
+    """``(hits, total)`` of the evaluator on uint8 ``images`` asked to show ``cond``."""
+    labels = cond if evaluator.multi_label else cond.argmax(1)
+    return HIT_COUNTERS[evaluator.multi_label](evaluator.predict_logits(images), labels)
+
+
 def load_evaluator(evaluator: str | object | None, device: torch.device | str):
     """An Evaluator from an object or a file path (``None`` stays ``None``)."""
     if evaluator is None or not isinstance(evaluator, (str, Path)):
@@ -128,7 +135,6 @@ def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
     Returns:
         ``{key: value}`` as :meth:`MetricSuite.compute` gives, plus ``acc`` and ``n``.
     """
-    from gankit.metrics.accuracy import HIT_COUNTERS, pooled_accuracy
     from gankit.metrics.compute import MetricSuite
 
     n = request.n
@@ -157,9 +163,7 @@ def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
         for images, cond in fake_batches(G, n, conditions, request.seed, request.batch_size,
                                          device):
             if wants_acc:
-                logits = evaluator.predict_logits(images)
-                labels = cond if evaluator.multi_label else cond.argmax(1)
-                counts.append(HIT_COUNTERS[evaluator.multi_label](logits, labels))
+                counts.append(evaluator_hits(evaluator, images, cond))
             yield images
 
     results: dict = {}
@@ -178,47 +182,35 @@ def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
     return results
 
 
-def evaluate_translation(G: Generator, spec: DataSpec, pairs: ImageDataset,
-                         request: EvaluationRequest, device: torch.device | str = "cpu") -> dict:
-    """Measure an image-to-image generator on held-out pairs.
+def evaluate_translation(translator, pairs: ImageDataset, request: EvaluationRequest) -> dict:
+    """Measure an image-to-image model (a :class:`gankit.translate.Translator`) on
+    held-out pairs.
 
     Translates every source of ``pairs`` (with its own label for conditional models) and
     compares the outputs with the paired ground truth: ``l1``, ``psnr``, ``ssim`` always;
     FID/KID/PR against the ground-truth images and ``acc`` (evaluator accuracy of the
     outputs, for the pairs' labels) when ``request.metrics`` names them.
     """
-    from gankit.metrics.accuracy import HIT_COUNTERS, pooled_accuracy
     from gankit.metrics.compute import MetricSuite
     from gankit.metrics.translation import translation_metrics
 
     if pairs.sources is None:
         raise GankitError("translation evaluation needs paired data (sketches and images)")
-    cond = condition_vectors(pairs.labels, spec.num_classes) if spec.num_classes else None
-    outputs = []
-    was_training = G.training
-    G.eval()
-    with torch.no_grad():
-        for start in range(0, len(pairs), request.batch_size):
-            stop = start + request.batch_size
-            source = to_unit(pairs.sources[start:stop]).to(device)
-            c = None if cond is None else cond[start:stop].to(device)
-            outputs.append(to_uint8(G(None, c, source)).cpu())
-    G.train(was_training)
-    outputs = torch.cat(outputs)
+    k = translator.spec.num_classes
+    cond = condition_vectors(pairs.labels, k) if k else None
+    outputs = translator.translate(pairs.sources, cond, request.batch_size, request.seed)
     results: dict = {k: float(v) for k, v in translation_metrics(outputs, pairs.images).items()}
     names = [m for m in request.metrics if m not in (ACCURACY, "l1", "psnr", "ssim")]
-    evaluator = load_evaluator(request.evaluator, device)
+    evaluator = load_evaluator(request.evaluator, translator.device)
     if names:
         suite = MetricSuite(names, inception_weights=request.inception_weights,
                             allow_download=request.allow_download, evaluator=evaluator,
-                            device=device, progress=request.progress)
+                            device=translator.device, progress=request.progress)
         results.update(suite.compute(outputs, pairs.images))
     if ACCURACY in request.metrics:
         if evaluator is None or cond is None:
             raise GankitError("metric 'acc' needs a labelled model and a domain evaluator "
                               "(--evaluator FILE)")
-        logits = evaluator.predict_logits(outputs)
-        labels = cond if evaluator.multi_label else cond.argmax(1)
-        results[ACCURACY] = pooled_accuracy([HIT_COUNTERS[evaluator.multi_label](logits, labels)])
+        results[ACCURACY] = pooled_accuracy([evaluator_hits(evaluator, outputs, cond)])
     results["n"] = len(pairs)
     return results

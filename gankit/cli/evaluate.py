@@ -69,7 +69,9 @@ def run(args) -> int:
                                 allow_download=args.download, evaluator=evaluator,
                                 progress=not args.json)
     if translation:
-        results = evaluate_translation(G, spec, real, request, device)
+        from gankit.translate import Translator
+        results = evaluate_translation(Translator(G, spec, class_names, cfg, device), real,
+                                       request)
     else:
         conditions = (conditions_from_file(args.conditions, class_names) if args.conditions
                       else None)
