@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
 
@@ -40,24 +39,9 @@ def class_condition(name_or_index: str | int, class_names: list[str], n: int) ->
 
 def conditions_from_file(path: str | Path, class_names: list[str]) -> torch.Tensor:
     """Multi-hot rows from a JSON list of object-name lists (iCLEVR ``test.json``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise GankitError(f"conditions file {path} does not exist")
-    try:
-        lists = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise GankitError(f"{path} is not valid JSON ({err.msg} at line {err.lineno})") from None
-    if not isinstance(lists, list) or not all(isinstance(x, list) for x in lists):
-        raise GankitError(f"{path} must hold a list of lists of object names")
-    index = {name: i for i, name in enumerate(class_names)}
-    rows = torch.zeros(len(lists), len(class_names))
-    for row, names in enumerate(lists):
-        for name in names:
-            if name not in index:
-                raise GankitError(f"{path}: unknown object name {name!r} in entry {row}; "
-                                  f"known names include {', '.join(class_names[:4])}, ...")
-            rows[row, index[name]] = 1.0
-    return rows
+    from gankit.data.iclevr import read_conditions
+
+    return read_conditions(path, class_names)
 
 
 def default_conditions(spec: DataSpec, n: int, seed: int = 0) -> torch.Tensor | None:

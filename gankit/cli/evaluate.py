@@ -47,7 +47,7 @@ def _metrics(args, has_evaluator: bool, conditional: bool, translation: bool
 def run(args) -> int:
     from dataclasses import replace
 
-    from gankit.evaluation import EvaluationRequest, evaluate_generator, evaluate_translation
+    from gankit.evaluation import EvaluationRequest, evaluate_model
     from gankit.generate import conditions_from_file, load_generator
     from gankit.metrics.shipped import default_evaluator
     from gankit.training import build_dataset, pick_device
@@ -68,14 +68,9 @@ def run(args) -> int:
                                 args.n, args.seed, inception_weights=args.inception_weights,
                                 allow_download=args.download, evaluator=evaluator,
                                 progress=not args.json)
-    if translation:
-        from gankit.translate import Translator
-        results = evaluate_translation(Translator(G, spec, class_names, cfg, device), real,
-                                       request)
-    else:
-        conditions = (conditions_from_file(args.conditions, class_names) if args.conditions
-                      else None)
-        results = evaluate_generator(G, spec, real, request, device, conditions)
+    conditions = (conditions_from_file(args.conditions, class_names)
+                  if args.conditions and not translation else None)
+    results, _ = evaluate_model(G, spec, real, request, device, config=cfg, conditions=conditions)
     return _report(args, state, results)
 
 

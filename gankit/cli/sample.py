@@ -40,6 +40,8 @@ def run(args) -> int:
     if spec.source_channels:
         raise GankitError("this is an image-to-image model; use `gankit translate`")
     n = args.n
+    if n <= 0 and not args.conditions:
+        raise GankitError("--n must be positive")
     if (args.class_ or args.conditions) and spec.num_classes == 0:
         raise GankitError("this model is unconditional; drop --class / --conditions")
     if args.conditions:
@@ -50,7 +52,7 @@ def run(args) -> int:
     else:
         cond = default_conditions(spec, n, args.seed)
     if n <= 0:
-        raise GankitError("--n must be positive")
+        raise GankitError(f"{args.conditions} holds no conditions")
     images = torch.cat(list(generate_batches(G, n, cond, seed=args.seed, device=device)))
     if args.best is not None:
         images, cond = _best(args, images, cond, spec, state, device)

@@ -44,16 +44,18 @@ def _overrides(args) -> list[str]:
 
 
 def resolve_config(args):
-    """The config for this invocation: preset/file, or the resumed run's, + overrides."""
+    """The config for this invocation (preset/file, or the resumed run's, + overrides)
+    and the loaded checkpoint when resuming."""
     from gankit.config import config_from_dict, load_config, merge, parse_override
     from gankit.training import load_checkpoint
 
     if args.resume:
-        values = load_checkpoint(args.resume)["config"]
+        state = load_checkpoint(args.resume)
+        values = state["config"]
         for text in _overrides(args):
             values = merge(values, parse_override(text))
-        return config_from_dict(values)
-    return load_config(args.preset, _overrides(args))
+        return config_from_dict(values), state
+    return load_config(args.preset, _overrides(args)), None
 
 
 def run(args) -> int:
@@ -61,10 +63,10 @@ def run(args) -> int:
 
     if args.resume and args.out:
         raise GankitError("--resume continues in the run's own folder; drop --out")
-    cfg = resolve_config(args)
+    cfg, state = resolve_config(args)
     print(f"gankit: training preset {cfg.preset or args.preset!r} on {cfg.data.name} "
           f"({cfg.data.resolution} px) — {cfg.description}".rstrip(" —"))
-    result = train(cfg, out=args.out, resume=args.resume)
+    result = train(cfg, out=args.out, resume=state)
     run_dir = Path(result.run_dir)
     print(f"gankit: run folder   {run_dir}")
     if result.latest_samples is not None:

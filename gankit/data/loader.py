@@ -57,10 +57,8 @@ class BatchLoader:
             self._data = self._data.to(self.device)
             if self._sources is not None:
                 self._sources = self._sources.to(self.device)
-
-    @property
-    def batches_per_epoch(self) -> int:
-        return len(self.dataset) // self.batch_size
+            if self._cond is not None:
+                self._cond = self._cond.to(self.device)
 
     def __iter__(self):
         return self
@@ -86,7 +84,7 @@ class BatchLoader:
             x = torch.where(mask[:, None, None, None], x.flip(3), x)
             if source is not None:
                 source = torch.where(mask[:, None, None, None], source.flip(3), source)
-        cond = None if self._cond is None else self._cond[index].to(self.device)
+        cond = None if self._cond is None else self._cond[index.to(self._cond.device)].to(self.device)
         return Batch(x, cond, source)
 
     def state_dict(self) -> dict:

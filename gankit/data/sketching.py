@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 from scipy import ndimage
 
 from gankit.data.paired import list_image_files
@@ -192,7 +192,8 @@ def sketch_folder(src: str | os.PathLike, dst: str | os.PathLike, mode: str = "o
     for out, path in targets.items():
         try:
             with Image.open(path) as image:
-                drawing = sketch(image, width, invert, threshold, sigma)
+                # upright as the image decoder and the pairing check see it
+                drawing = sketch(ImageOps.exif_transpose(image), width, invert, threshold, sigma)
         except (OSError, ValueError) as error:
             raise GankitError(f"cannot read {path}: {error}; replace or remove the file") from None
         Image.fromarray(drawing).save(dst / f"{out}.png")

@@ -80,11 +80,10 @@ class LatentConditioner(nn.Module):
 class ConditionMap(nn.Module):
     """Turns a condition into extra input channels ``[N, C', H, W]`` (or features)."""
 
-    def __init__(self, encoder: nn.Module, channels: int, resolution: int, broadcast: bool):
+    def __init__(self, encoder: nn.Module, channels: int, broadcast: bool):
         super().__init__()
         self.encoder = encoder
         self.channels = channels
-        self.resolution = resolution
         self.broadcast = broadcast
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
@@ -115,14 +114,13 @@ INPUT_CONDITIONING.register("projection", "projection discriminator")(_input_non
 @INPUT_CONDITIONING.register("onehot")
 def _input_onehot(num_classes, embed_dim, resolution, flat):
     """one-hot / multi-hot as K constant channels (or K extra features)"""
-    return ConditionMap(nn.Identity(), num_classes, resolution, broadcast=True)
+    return ConditionMap(nn.Identity(), num_classes, broadcast=True)
 
 
 @INPUT_CONDITIONING.register("embedding")
 def _input_embedding(num_classes, embed_dim, resolution, flat):
     """label embedding as constant channels (or extra features)"""
-    return ConditionMap(LabelEmbedding(num_classes, embed_dim), embed_dim, resolution,
-                        broadcast=True)
+    return ConditionMap(LabelEmbedding(num_classes, embed_dim), embed_dim, broadcast=True)
 
 
 @INPUT_CONDITIONING.register("channel")
@@ -130,8 +128,7 @@ def _input_channel(num_classes, embed_dim, resolution, flat):
     """linear map of the condition reshaped to one extra H×W channel"""
     if flat:
         return _input_embedding(num_classes, embed_dim, resolution, flat)
-    return ConditionMap(nn.Linear(num_classes, resolution * resolution), 1, resolution,
-                        broadcast=False)
+    return ConditionMap(nn.Linear(num_classes, resolution * resolution), 1, broadcast=False)
 
 
 def input_conditioner(kind: str, num_classes: int, embed_dim: int, resolution: int,

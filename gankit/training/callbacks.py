@@ -165,6 +165,6 @@ class Checkpointer(Callback):
 
     def save(self, trainer) -> Path:
         path = save_checkpoint(self.folder / f"step-{trainer.step:07d}.pt", trainer.state_dict())
-        prune_checkpoints(self.folder, self.keep, protect=(path.name, "best.pt"))
+        prune_checkpoints(self.folder, self.keep, protect=(path.name,))
         self.last_path = path
         return path

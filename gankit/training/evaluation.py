@@ -33,17 +33,17 @@ class PeriodicEvaluation(Callback):
             self.evaluate(trainer)
 
     def evaluate(self, trainer) -> dict:
-        from gankit.evaluation import evaluate_generator, is_better, result_key
-        from gankit.metrics.compute import MetricSuite
+        from dataclasses import replace
 
-        names = [m for m in self.request.metrics if m != "acc"]
-        if self.suite is None and names:
-            self.suite = MetricSuite(names, inception_weights=self.request.inception_weights,
-                                     allow_download=self.request.allow_download,
-                                     evaluator=self.request.evaluator, device=trainer.device,
-                                     progress=False)
-        results = evaluate_generator(trainer.sampler, trainer.spec, trainer.dataset,
-                                     self.request, trainer.device, suite=self.suite)
+        from gankit.evaluation import evaluate_model, is_better, load_evaluator, result_key
+
+        if self.suite is None:
+            # load the evaluator once; the suite (and its Inception) is built on first use
+            evaluator = load_evaluator(self.request.evaluator, trainer.device)
+            self.request = replace(self.request, evaluator=evaluator)
+        results, self.suite = evaluate_model(trainer.sampler, trainer.spec, trainer.dataset,
+                                             self.request, trainer.device, self.suite,
+                                             trainer.cfg)
         record = {"step": trainer.step, "kind": "eval",
                   **{k: v for k, v in results.items() if isinstance(v, (int, float))}}
         logger = trainer.callback(StatsLogger)

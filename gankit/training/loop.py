@@ -11,8 +11,9 @@ from pathlib import Path
 import torch
 
 from gankit.config import Config
-from gankit.data.base import Dataset
+from gankit.data.base import Dataset, to_unit
 from gankit.data.loader import BatchLoader, condition_vectors
+from gankit.errors import GankitError
 from gankit.training.callbacks import Callback, Checkpointer, ProgressBar, SampleGrid, StatsLogger
 from gankit.training.evaluation import PeriodicEvaluation
 from gankit.training.setup import build_components, build_dataset, data_spec
@@ -78,6 +79,9 @@ class Trainer:
             ProgressBar(t.progress),
         ]
         if callbacks is None and t.eval_every > 0 and t.eval_metrics:
+            if self.spec.kind != "image":
+                raise GankitError("train.eval_* measures image generators; 2-D point runs "
+                                  "are judged by their sample plots")
             self.callbacks.insert(1, periodic_evaluation(cfg, self.run_dir))
 
     # ------------------------------------------------------------------ the loop
@@ -104,7 +108,6 @@ class Trainer:
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
-        D.requires_grad_(True)
         self.step += 1
         if self.ema is not None:
             self.ema.update(G, self.step)
@@ -147,6 +150,7 @@ class Trainer:
         return self.ema.shadow if self.ema is not None else self.G
 
     def _fixed_inputs(self, n: int) -> dict:
+        n = min(n, len(self.dataset))
         rng = torch.Generator().manual_seed(self.cfg.train.seed + 2)
         z = self.G.sample_z(n, "cpu", rng)
         cond = source = None
@@ -158,7 +162,7 @@ class Trainer:
         elif labels is not None:  # multi-hot, or paired items shown beside their targets
             cond = condition_vectors(labels[:n], k)
         if sources is not None:
-            source = sources[:n].float() / 127.5 - 1
+            source = to_unit(sources[:n])
         return {"z": z, "cond": cond, "source": source}
 
     @torch.no_grad()
@@ -173,6 +177,15 @@ class Trainer:
         return out.cpu()
 
     # ------------------------------------------------------------------ state
+
+    def _check_same_models(self, state: dict) -> None:
+        saved_model, model = state["config"]["model"], self.cfg.to_dict()["model"]
+        changed = [f"model.{k}" for k in model if saved_model.get(k) != model[k]]
+        saved_spec, spec = state["data_spec"], asdict(self.spec)
+        changed += [f"data ({k})" for k in spec if saved_spec.get(k) != spec[k]]
+        if changed:
+            raise GankitError(f"cannot resume: {', '.join(changed)} differ from the "
+                              "checkpoint's; resume with its settings or start a new run")
 
     def state_dict(self) -> dict:
         """Everything needed to sample from this run and to resume it exactly."""
@@ -198,6 +211,7 @@ class Trainer:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a :meth:`state_dict` (the config must describe the same models)."""
+        self._check_same_models(state)
         self.G.load_state_dict(state["generator"])
         self.D.load_state_dict(state["discriminator"])
         if self.ema is not None and state.get("ema") is not None:

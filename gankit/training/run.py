@@ -54,9 +54,10 @@ def prepare_run_dir(cfg: Config, out: str | Path | None) -> Path:
     return run_dir
 
 
-def train(cfg: Config, out: str | Path | None = None, resume: str | Path | None = None,
-          device: str | None = None) -> TrainResult:
-    """Train ``cfg`` into a new run folder, or continue the run at ``resume``.
+def train(cfg: Config, out: str | Path | None = None,
+          resume: str | Path | dict | None = None, device: str | None = None) -> TrainResult:
+    """Train ``cfg`` into a new run folder, or continue the run at ``resume`` (a run
+    folder, a checkpoint file, or an already loaded checkpoint).
 
     When resuming, ``cfg`` should be the checkpoint's config (possibly with a larger
     ``train.steps``); the run continues in the folder it came from.
@@ -65,14 +66,14 @@ def train(cfg: Config, out: str | Path | None = None, resume: str | Path | None 
         torch.set_num_threads(cfg.train.threads)
     dev = pick_device(device or cfg.train.device)
     if resume is not None:
-        state = load_checkpoint(resume)
+        state = resume if isinstance(resume, dict) else load_checkpoint(resume)
         run_dir = Path(state["path"]).parent.parent
-        (run_dir / "config.yaml").write_text(cfg.to_yaml())
     else:
         state = None
         run_dir = prepare_run_dir(cfg, out)
     trainer = Trainer(cfg, run_dir, dev)
     if state is not None:
         trainer.load_state_dict(state)
+        (run_dir / "config.yaml").write_text(cfg.to_yaml())
     trainer.train()
     return TrainResult(run_dir, trainer)

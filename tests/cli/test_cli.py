@@ -92,3 +92,12 @@ def test_python_dash_m_gankit_works():
     done = subprocess.run([sys.executable, "-m", "gankit", "presets"], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0 and "simple-gan" in done.stdout
+
+
+def test_resume_with_other_models_is_a_one_line_error(run_dir, capsys):
+    config_before = (run_dir / "config.yaml").read_text()
+    assert main(["train", "--resume", str(run_dir), "--set", "model.g_width=16",
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "model.g_width" in err[0]
+    assert (run_dir / "config.yaml").read_text() == config_before

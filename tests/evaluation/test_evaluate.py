@@ -104,3 +104,32 @@ def test_evaluation_leaves_grad_mode_and_train_mode_alone(iclevr_run):
     evaluate_generator(G, spec, build_dataset(cfg.data), request)
     assert torch.is_grad_enabled()
     assert G.training
+
+
+def test_training_time_evaluation_of_a_translation_run(tmp_path):
+    cfg = load_config("pix2pix", ["data.size=16", "data.resolution=32", "model.g_width=8",
+                                  "model.d_width=8", "model.options={n_layers: 2}",
+                                  "train.batch_size=8", "train.steps=2", "train.epochs=0",
+                                  "train.progress=false", "train.tensorboard=false",
+                                  "train.device=cpu", "train.eval_every=1",
+                                  "train.eval_metrics=[l1, ssim]", "train.best_metric=l1"])
+    result = train(cfg, out=tmp_path / "run")
+    records = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in records if r.get("kind") == "eval"]
+    assert [r["step"] for r in evals] == [1, 2] and all(0 < r["l1"] < 1 for r in evals)
+    assert (result.run_dir / "checkpoints" / "best.pt").is_file()
+
+
+def test_evaluation_of_point_runs_is_refused(tmp_path):
+    from gankit.errors import GankitError
+    cfg = load_config("simple-gan", ["data.size=512", "train.batch_size=32", "train.steps=1",
+                                     "train.eval_every=1", "train.eval_metrics=[fid]"])
+    with pytest.raises(GankitError, match="2-D point"):
+        train(cfg, out=tmp_path / "run")
+
+
+def test_grid_larger_than_the_dataset(tmp_path):
+    cfg = load_config("iclevr-wgan-gp", TINY + ["data.size=24", "train.grid_size=64",
+                                                "train.steps=1", "train.d_steps=1"])
+    result = train(cfg, out=tmp_path / "run")
+    assert result.latest_samples is not None
