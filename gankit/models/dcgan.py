@@ -17,7 +17,7 @@ from gankit.errors import GankitError
 from gankit.models.base import DataSpec, Discriminator, DOutput, Generator, init_dcgan_weights
 from gankit.models.conditioning import LatentConditioner, input_conditioner
 from gankit.models.heads import DiscriminatorHeads
-from gankit.models.layers import apply_spectral_norm, norm2d
+from gankit.models.layers import norm2d
 
 SUPPORTED = (16, 32, 64, 128, 256)
 
@@ -65,7 +65,7 @@ class DCGANDiscriminator(Discriminator):
 
     def __init__(self, spec: DataSpec, width: int = 64, norm: str = "batch",
                  cond: str = "none", embed_dim: int = 50, aux_classifier: bool = False,
-                 dropout: float = 0.0, spectral_norm: bool = False):
+                 dropout: float = 0.0):
         super().__init__()
         self.conditioner, extra = input_conditioner(cond, spec.num_classes, embed_dim,
                                                     spec.resolution)
@@ -84,8 +84,6 @@ class DCGANDiscriminator(Discriminator):
         self.heads = DiscriminatorHeads(widths[-1] * 16, spec.num_classes,
                                         cond == "projection", aux_classifier)
         init_dcgan_weights(self)
-        if spectral_norm:
-            apply_spectral_norm(self)
 
     def forward(self, x, cond=None, source=None) -> DOutput:
         if self.conditioner is not None:

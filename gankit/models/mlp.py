@@ -8,7 +8,7 @@ from torch import nn
 from gankit.models.base import DataSpec, Discriminator, DOutput, Generator
 from gankit.models.conditioning import LatentConditioner, input_conditioner
 from gankit.models.heads import DiscriminatorHeads
-from gankit.models.layers import apply_spectral_norm, norm1d
+from gankit.models.layers import norm1d
 
 
 def _flat_size(spec: DataSpec) -> int:
@@ -47,7 +47,7 @@ class MLPDiscriminator(Discriminator):
 
     def __init__(self, spec: DataSpec, width: int = 256, depth: int = 3, norm: str = "none",
                  cond: str = "none", embed_dim: int = 50, aux_classifier: bool = False,
-                 dropout: float = 0.0, spectral_norm: bool = False):
+                 dropout: float = 0.0):
         super().__init__()
         self.conditioner, extra = input_conditioner(cond, spec.num_classes, embed_dim,
                                                     spec.resolution, flat=True)
@@ -64,8 +64,6 @@ class MLPDiscriminator(Discriminator):
         self.body = nn.Sequential(*layers)
         self.heads = DiscriminatorHeads(size, spec.num_classes, cond == "projection",
                                         aux_classifier)
-        if spectral_norm:
-            apply_spectral_norm(self)
 
     def forward(self, x, cond=None, source=None) -> DOutput:
         h = x.flatten(1)

@@ -13,6 +13,7 @@ from gankit.config import ModelConfig
 from gankit.errors import GankitError
 from gankit.models.base import DataSpec, Discriminator, Generator
 from gankit.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from gankit.models.layers import apply_spectral_norm
 from gankit.models.encoder_decoder import (build_encoder_decoder,
                                            build_encoder_decoder_discriminator)
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator
@@ -36,8 +37,7 @@ def _mlp_g(cfg: ModelConfig, spec: DataSpec) -> Generator:
 def _mlp_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
     """fully connected discriminator (simple GAN)"""
     return MLPDiscriminator(spec, cfg.d_width, cfg.depth, cfg.d_norm, cfg.d_cond,
-                            cfg.embed_dim, cfg.aux_classifier, cfg.d_dropout,
-                            cfg.spectral_norm)
+                            cfg.embed_dim, cfg.aux_classifier, cfg.d_dropout)
 
 
 @GENERATORS.register("dcgan")
@@ -52,40 +52,73 @@ def _dcgan_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
     """DCGAN strided-conv discriminator / critic, 16–256 px"""
     _require_images(spec, "dcgan")
     return DCGANDiscriminator(spec, cfg.d_width, cfg.d_norm, cfg.d_cond, cfg.embed_dim,
-                              cfg.aux_classifier, cfg.d_dropout, cfg.spectral_norm)
+                              cfg.aux_classifier, cfg.d_dropout)
 
 
 @GENERATORS.register("unet")
 def _unet_g(cfg: ModelConfig, spec: DataSpec) -> Generator:
     """pix2pix U-Net (paired data; options: depth, dropout)"""
     return build_unet(spec, width=cfg.g_width, norm=cfg.g_norm,
-                      **_options(cfg, "depth", "dropout", "dropout_blocks"))
+                      **_options(cfg, "unet"))
 
 
 @DISCRIMINATORS.register("patchgan")
 def _patchgan_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
     """pix2pix 70×70 PatchGAN on (source, image) pairs (options: n_layers)"""
     return build_patchgan(spec, width=cfg.d_width, norm=cfg.d_norm,
-                          **_options(cfg, "n_layers"))
+                          **_options(cfg, "patchgan"))
 
 
 @GENERATORS.register("encoder-decoder")
 def _encdec_g(cfg: ModelConfig, spec: DataSpec) -> Generator:
     """ResNet-18 sketch encoder + label → transposed-conv decoder (options: pretrained)"""
     return build_encoder_decoder(spec, width=cfg.g_width, z_dim=cfg.z_dim,
-                                 **_options(cfg, "pretrained"))
+                                 **_options(cfg, "encoder-decoder"))
 
 
 @DISCRIMINATORS.register("dropout-conv")
 def _dropout_conv_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
     """conv discriminator with dropout after every conv, sees image + label (use_source)"""
     return build_encoder_decoder_discriminator(spec, width=cfg.d_width, dropout=cfg.d_dropout,
-                                               **_options(cfg, "use_source"))
+                                               **_options(cfg, "dropout-conv"))
 
 
-def _options(cfg: ModelConfig, *known: str) -> dict:
-    """The architecture-specific keys of ``model.options`` that a builder accepts."""
-    return {key: cfg.options[key] for key in known if key in cfg.options}
+#: the ``model.options`` keys each architecture takes (G and D share one options map)
+OPTION_KEYS: dict[str, tuple[str, ...]] = {
+    "unet": ("depth", "dropout", "dropout_blocks"),
+    "patchgan": ("n_layers",),
+    "encoder-decoder": ("pretrained",),
+    "dropout-conv": ("use_source",),
+}
+
+
+def _options(cfg: ModelConfig, arch: str) -> dict:
+    """The keys of ``model.options`` that architecture ``arch`` accepts."""
+    return {key: cfg.options[key] for key in OPTION_KEYS[arch] if key in cfg.options}
+
+
+#: architectures whose conditioning is chosen by ``g_cond`` / ``d_cond`` / ``aux_classifier``
+#: (the image-to-image ones always take the label as input maps)
+CONFIGURABLE_CONDITIONING = ("mlp", "dcgan")
+
+
+def check_options(cfg: ModelConfig) -> None:
+    """Reject settings the chosen networks would silently ignore: an unknown
+    ``model.options`` key, or a conditioning choice on an image-to-image network."""
+    ignored = [name for name, value, arch in (
+        ("g_cond", cfg.g_cond != "none", cfg.generator),
+        ("d_cond", cfg.d_cond != "none", cfg.discriminator),
+        ("aux_classifier", cfg.aux_classifier, cfg.discriminator))
+        if value and arch not in CONFIGURABLE_CONDITIONING]
+    if ignored:
+        raise GankitError(f"model.{ignored[0]} applies to mlp and dcgan networks only; "
+                          "image-to-image networks take the label as input maps")
+    known = set(OPTION_KEYS.get(cfg.generator, ())) | set(OPTION_KEYS.get(cfg.discriminator, ()))
+    unknown = sorted(set(cfg.options) - known)
+    if unknown:
+        raise GankitError(f"model.options.{unknown[0]} is not an option of "
+                          f"{cfg.generator}/{cfg.discriminator}; they take: "
+                          f"{', '.join(sorted(known)) or 'none'}")
 
 
 def _require_images(spec: DataSpec, arch: str) -> None:
@@ -100,8 +133,10 @@ def build_generator(cfg: ModelConfig, spec: DataSpec) -> Generator:
 
 
 def build_discriminator(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
-    """The discriminator named by ``cfg.discriminator``."""
-    return DISCRIMINATORS.get(cfg.discriminator)(cfg, spec)
+    """The discriminator named by ``cfg.discriminator`` (spectral norm on every conv and
+    linear weight when ``cfg.spectral_norm``, whatever the architecture)."""
+    D = DISCRIMINATORS.get(cfg.discriminator)(cfg, spec)
+    return apply_spectral_norm(D) if cfg.spectral_norm else D
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -13,6 +13,7 @@ from gankit.data.registry import DataRequest
 from gankit.errors import GankitError
 from gankit.losses import GANObjective
 from gankit.models import DataSpec, Discriminator, Generator, build_discriminator, build_generator
+from gankit.models.registry import check_options
 from gankit.training.ema import EMA
 from gankit.training.optim import build_optimizers
 
@@ -69,6 +70,7 @@ class Components:
 
 def build_components(cfg: Config, spec: DataSpec, device: torch.device) -> Components:
     """Models (seeded by ``train.seed``), optimisers, objective and EMA on ``device``."""
+    check_options(cfg.model)
     torch.manual_seed(cfg.train.seed)
     G = build_generator(cfg.model, spec).to(device)
     D = build_discriminator(cfg.model, spec).to(device)

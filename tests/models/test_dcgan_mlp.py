@@ -85,3 +85,29 @@ def test_bad_model_choices_are_user_errors():
         build_generator(ModelConfig(generator="nope"), DataSpec("image", 3, 32))
     with pytest.raises(GankitError, match="unknown normalisation"):
         build_discriminator(ModelConfig(d_norm="group"), DataSpec("image", 3, 32))
+
+
+def test_model_option_typos_are_user_errors():
+    from gankit.models.registry import check_options
+    check_options(ModelConfig(generator="unet", discriminator="patchgan",
+                              options={"n_layers": 2, "depth": 3}))
+    with pytest.raises(GankitError, match="n_layer"):
+        check_options(ModelConfig(generator="unet", discriminator="patchgan",
+                                  options={"n_layer": 2}))
+    with pytest.raises(GankitError, match="none"):
+        check_options(ModelConfig(options={"depth": 3}))
+
+
+def test_spectral_norm_applies_to_every_discriminator():
+    spec = DataSpec("image", 3, 32, source_channels=1)
+    for name in ("patchgan", "dropout-conv", "dcgan", "mlp"):
+        D = build_discriminator(ModelConfig(discriminator=name, d_width=8, spectral_norm=True,
+                                            options={"n_layers": 2}), spec)
+        convs = [m for m in D.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+        assert convs and all(hasattr(m, "parametrizations") for m in convs), name
+
+
+def test_conditioning_choices_on_image_to_image_networks_are_refused():
+    from gankit.models.registry import check_options
+    with pytest.raises(GankitError, match="aux_classifier"):
+        check_options(ModelConfig(generator="unet", discriminator="patchgan", aux_classifier=True))
