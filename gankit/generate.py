@@ -65,13 +65,17 @@ def generate_batches(G: Generator, n: int, cond: torch.Tensor | None = None,
                      device: str | torch.device = "cpu") -> Iterator[torch.Tensor]:
     """Yield float images in [-1, 1] in batches (``n`` in all), repeatable from ``seed``."""
     rng = torch.Generator().manual_seed(seed)
+    was_training = G.training
     G.eval()
-    for start in range(0, n, batch_size):
-        m = min(batch_size, n - start)
-        z = G.sample_z(m, device, rng)
-        c = None if cond is None else cond[start:start + m].to(device)
-        s = None if source is None else source[start:start + m].to(device)
-        yield G(z, c, s).float().cpu()
+    try:
+        for start in range(0, n, batch_size):
+            m = min(batch_size, n - start)
+            z = G.sample_z(m, device, rng)
+            c = None if cond is None else cond[start:start + m].to(device)
+            s = None if source is None else source[start:start + m].to(device)
+            yield G(z, c, s).float().cpu()
+    finally:
+        G.train(was_training)
 
 
 def generate_uint8(G: Generator, n: int, **kwargs) -> Iterator[torch.Tensor]:
