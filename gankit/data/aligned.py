@@ -7,6 +7,7 @@ source and the right half B the image to produce; ``"BtoA"`` swaps them.
 
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,7 +17,7 @@ import torch
 from PIL import Image, ImageOps
 
 from gankit.data.base import ImageDataset
-from gankit.data.decode import CHANNEL_MODES, RESAMPLE, check_target
+from gankit.data.decode import CHANNEL_MODES, IMAGE_EXTENSIONS, RESAMPLE, check_target
 from gankit.data.paired import (check_channels, image_size, is_paired_folder, list_image_files,
                                 root_of, split_folder, with_root)
 from gankit.data.paths import register_path_format
@@ -36,11 +37,17 @@ def _is_side_by_side(path: Path) -> bool:
     return height > 0 and width == 2 * height
 
 
+def _first_images(folder: Path, count: int) -> list[Path]:
+    """Up to ``count`` image files of ``folder``, without listing all of it (detection
+    runs on every folder dataset, which may hold tens of thousands of files)."""
+    with os.scandir(folder) as entries:
+        images = (Path(e.path) for e in entries if not e.name.startswith(".")
+                  and Path(e.name).suffix.lower() in IMAGE_EXTENSIONS and e.is_file())
+        return list(itertools.islice(images, count))
+
+
 def _holds_aligned_files(folder: Path) -> bool:
-    try:
-        files = list(list_image_files(folder).values())[:_DETECT_SAMPLE]
-    except GankitError:
-        return False
+    files = _first_images(folder, _DETECT_SAMPLE)
     return bool(files) and all(_is_side_by_side(path) for path in files)
 
 
