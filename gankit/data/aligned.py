@@ -17,7 +17,7 @@ import torch
 from PIL import Image, ImageOps
 
 from gankit.data.base import ImageDataset
-from gankit.data.decode import CHANNEL_MODES, IMAGE_EXTENSIONS, RESAMPLE, check_target
+from gankit.data.decode import IMAGE_EXTENSIONS, check_target, default_workers, square_image
 from gankit.data.paired import (check_channels, image_size, is_paired_folder, list_image_files,
                                 root_of, split_folder, with_root)
 from gankit.data.paths import register_path_format
@@ -63,12 +63,11 @@ def is_aligned_folder(path: str | os.PathLike) -> bool:
 
 
 def square_tensor(image: Image.Image, resolution: int, channels: int) -> torch.Tensor:
-    """A square PIL image (one half) → uint8 ``[C, res, res]``, resized with Lanczos."""
-    image = image.convert(CHANNEL_MODES[channels])
-    if image.size != (resolution, resolution):
-        image = image.resize((resolution, resolution), RESAMPLE)
-    array = np.asarray(image, dtype=np.uint8).reshape(resolution, resolution, channels)
-    return torch.from_numpy(array.transpose(2, 0, 1).copy())
+    """A square PIL image (one half) → uint8 ``[C, res, res]``, as the image decoder
+    converts and resizes any image."""
+    array = np.asarray(square_image(image, resolution, channels), dtype=np.uint8)
+    array = array.reshape(resolution, resolution, channels).transpose(2, 0, 1)
+    return torch.from_numpy(array.copy())
 
 
 def split_halves(path: Path, resolution: int,
@@ -135,7 +134,7 @@ def build_aligned(req: DataRequest) -> ImageDataset:
         halves = split_halves(paths[i], req.resolution, (side_channels[0], side_channels[1]))
         images[i], sources[i] = halves[target_side], halves[source_side]
 
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=default_workers()) as pool:
         list(pool.map(fill, range(len(paths))))
     return ImageDataset(images, None, None, sources if req.paired else None, list(files),
                         f"aligned {direction} images {folder} ({len(paths)} pairs)",

@@ -193,14 +193,19 @@ def _decode_array(data: bytes, resolution: int, channels: int, name: str) -> np.
                 _draft(image, resolution)
             image.load()
             ImageOps.exif_transpose(image, in_place=True)
-            image = _to_mode(image, CHANNEL_MODES[channels])
-            return np.asarray(_square(image, resolution))
+            return np.asarray(square_image(image, resolution, channels))
     except MemoryError:
         raise
     except Exception as err:  # Pillow raises many types for bad bytes; all mean "bad file"
         raise GankitError(
             f"{name} is not a readable image (truncated or corrupt? {_reason(err)}): "
             "remove or replace it") from err
+
+
+def square_image(image: Image.Image, resolution: int, channels: int) -> Image.Image:
+    """A decoded PIL image → the model's square ``resolution`` in L or RGB: alpha over
+    white, 16-bit and float images scaled, centre square resized with Lanczos."""
+    return _square(_to_mode(image, CHANNEL_MODES[channels]), resolution)
 
 
 def _reason(err: Exception) -> str:
