@@ -42,6 +42,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from gankit.cache_root import cache_root
 from gankit.data.base import ImageDataset
 from gankit.data.decode import DECODER_VERSION
 from gankit.data.registry import DataRequest
@@ -79,8 +80,7 @@ def cache_dir(req: DataRequest) -> Path | None:
         return None
     if req.cache_dir is not None:
         return Path(req.cache_dir).expanduser()
-    base = os.environ.get("GANKIT_CACHE") or Path.home() / ".cache" / "gankit"
-    return Path(base).expanduser() / "datasets"
+    return cache_root("datasets")
 
 
 def fingerprint_file(path: str | Path) -> str:

@@ -21,14 +21,14 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from gankit.metrics.defaults import CACHE_ENV, CACHE_SUBDIR, DEFAULT_CACHE_DIR
+from gankit.cache_root import cache_root
+from gankit.metrics.defaults import CACHE_SUBDIR
 from gankit.metrics.features import FeatureSet
 
 
 def default_cache_dir() -> Path:
     """``$GANKIT_CACHE/metrics``, else ``~/.cache/gankit/metrics``."""
-    root = os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR
-    return Path(root).expanduser() / CACHE_SUBDIR
+    return cache_root(CACHE_SUBDIR)
 
 
 def cache_file(directory: Path, key: str, fingerprint: str) -> tuple[Path, dict]:

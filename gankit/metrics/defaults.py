@@ -36,8 +36,6 @@ INCEPTION_WEIGHTS_URL = (
 INCEPTION_WEIGHTS_ENV = "GANKIT_INCEPTION_WEIGHTS"
 
 #: Real-data features are cached under ``$GANKIT_CACHE/metrics`` or this folder.
-CACHE_ENV = "GANKIT_CACHE"
-DEFAULT_CACHE_DIR = "~/.cache/gankit"
 CACHE_SUBDIR = "metrics"
 
 #: Domain-evaluator training defaults.
