@@ -73,20 +73,11 @@ def sample_conditions(dataset: Dataset, n: int, seed: int = 0) -> torch.Tensor |
 def fake_batches(G: Generator, n: int, cond: torch.Tensor | None, seed: int, batch_size: int,
                  device: torch.device | str) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
     """``(uint8 images, their conditions)`` in batches, repeatable from ``seed``."""
-    rng = torch.Generator().manual_seed(seed)
-    was_training = G.training
-    G.eval()
-    try:
-        for start in range(0, n, batch_size):
-            m = min(batch_size, n - start)
-            c = None if cond is None else cond[start:start + m]
-            # no_grad only around the forward pass: a grad mode held across ``yield``
-            # would leak into the consumer (and stay off if it stops early)
-            with torch.no_grad():
-                x = G(G.sample_z(m, device, rng), None if c is None else c.to(device))
-            yield to_uint8(x).cpu(), c
-    finally:
-        G.train(was_training)
+    from gankit.generate import generate_batches
+
+    batches = generate_batches(G, n, cond, seed=seed, batch_size=batch_size, device=device)
+    for start, images in zip(range(0, n, batch_size), batches):
+        yield to_uint8(images), None if cond is None else cond[start:start + batch_size]
 
 
 def evaluator_hits(evaluator, images: torch.Tensor, cond: torch.Tensor) -> tuple[int, int]:
