@@ -2,7 +2,7 @@
 shapes evaluator. About 3 minutes on a 2-core CPU: marked slow, run with `-m slow`.
 
 Seen (2-core CPU, 2026-11-22): evaluator-space FID 586 (untrained) → 144 after 3,000 steps
-with EMA, 2 min 20 s of training; an earlier 1,500-step run without EMA: 222.
+with EMA (the whole test: 2 min 36 s); an earlier 1,500-step run without EMA: 222.
 """
 
 import pytest
