@@ -38,12 +38,13 @@ def count_images(source: ImageSource, n: int | None, role: str) -> int | None:
 
 def image_batches(source: ImageSource, n: int | None, batch_size: int,
                   role: str) -> Iterator[torch.Tensor]:
-    """Yield uint8 batches of at most ``batch_size`` images, ``n`` in all (or all there are).
+    """Yield uint8 batches of ``batch_size`` images (the last may be smaller), ``n`` in all
+    (or all there are), whatever batches the source arrives in.
 
     Args:
         source: see :data:`ImageSource`.
         n: how many images to take; ``None`` takes them all (not allowed for callables).
-        batch_size: the largest batch yielded.
+        batch_size: images per batch yielded.
         role: ``"fake"`` or ``"real"``, for messages.
 
     Raises:
@@ -59,7 +60,7 @@ def image_batches(source: ImageSource, n: int | None, batch_size: int,
     elif callable(source) and not isinstance(source, Iterable):
         yield from _sampled(source, count_images(source, n, role), batch_size, role)
     elif isinstance(source, Iterable):
-        yield from _iterated(source, n, batch_size, role)
+        yield from _rechunked(_taken(source, n, role), batch_size)
     else:
         raise GankitError(f"{role}: expected uint8 images as a tensor, batches or a sampling "
                           f"function, got {type(source).__name__}")
@@ -79,20 +80,37 @@ def _sampled(sample: Callable[[int], torch.Tensor], n: int, batch_size: int,
         yield batch[:want]
 
 
-def _iterated(batches: Iterable, n: int | None, batch_size: int,
-              role: str) -> Iterator[torch.Tensor]:
+def _taken(batches: Iterable, n: int | None, role: str) -> Iterator[torch.Tensor]:
+    """The checked batches of an iterable, cut at ``n`` images in all."""
     done = 0
     for item in batches:
         batch = item[0] if isinstance(item, (tuple, list)) else item
         _check_batch(batch, role)
         if n is not None:
             batch = batch[: n - done]
-        for piece in batch.split(batch_size):
-            done += len(piece)
-            yield piece
+        done += len(batch)
+        yield batch
         if n is not None and done >= n:
             return
     _check_n(n, done, role)
+
+
+def _rechunked(batches: Iterator[torch.Tensor], batch_size: int) -> Iterator[torch.Tensor]:
+    """Re-cut a stream of uneven batches into batches of exactly ``batch_size`` (the last
+    may be smaller), so the feature network sees the same batches however the images
+    arrived: CPU kernels round differently at different batch sizes."""
+    pending: list[torch.Tensor] = []
+    held = 0
+    for batch in batches:
+        while len(batch):
+            piece, batch = batch[: batch_size - held], batch[batch_size - held:]
+            pending.append(piece)
+            held += len(piece)
+            if held == batch_size:
+                yield pending[0] if len(pending) == 1 else torch.cat(pending)
+                pending, held = [], 0
+    if held:
+        yield pending[0] if len(pending) == 1 else torch.cat(pending)
 
 
 def _check_batch(batch: object, role: str) -> None:

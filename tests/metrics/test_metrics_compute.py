@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from gankit.errors import GankitError
 from gankit.metrics import MetricSuite, compute_metrics
+from gankit.metrics.sources import image_batches
 
 SETTINGS = {"batch_size": 8, "isc_splits": 4, "kid_subset_size": 20, "kid_subsets": 10}
 
@@ -67,6 +68,18 @@ def test_tensor_batches_and_sampler_give_identical_results(tmp_path):
                                 "kid_subset_size", "precision", "recall", "f_score", "density",
                                 "coverage", "n_fake", "n_real"}
     assert (from_tensor["n_fake"], from_tensor["n_real"]) == (40, 40)
+
+
+def test_uneven_batches_reach_the_network_in_equal_batches():
+    # CPU kernels round differently per batch size: every way of handing over the
+    # images must give the feature network the same batches
+    images = _images(40, 0)
+    pieces = [images[:7], images[7:19], images[19:20], (images[20:], "labels")]
+    chunks = list(image_batches(pieces, None, 16, "fake"))
+    assert [len(c) for c in chunks] == [16, 16, 8]
+    assert torch.equal(torch.cat(chunks), images)
+    assert [len(c) for c in image_batches(iter(pieces), 30, 16, "fake")] == [16, 14]
+    assert [len(c) for c in image_batches(images, None, 16, "fake")] == [16, 16, 8]
 
 
 def test_n_takes_the_first_images_and_is_reported(tmp_path):
