@@ -24,16 +24,19 @@ from gankit.models import DataSpec, Generator
 
 #: metric names handled here rather than by the metric registry
 ACCURACY = "acc"
+PER_CLASS = "per_class"
 PAIRED_METRICS = ("l1", "psnr", "ssim")
 
 #: result keys where a larger value is better (all others: smaller is better)
 HIGHER_IS_BETTER = {"is_mean", "precision", "recall", "f_score", "density", "coverage",
                     "precision_evaluator", "recall_evaluator", "f_score_evaluator",
-                    "density_evaluator", "coverage_evaluator", ACCURACY, "psnr", "ssim"}
+                    "density_evaluator", "coverage_evaluator", ACCURACY, "psnr", "ssim",
+                    "acc_class_mean", "acc_class_min", "diversity_ratio", "diversity_ratio_min"}
 
 #: metric name → the result key it is ranked by (best checkpoint)
 RESULT_KEY = {"is": "is_mean", "kid": "kid_mean", "kid_evaluator": "kid_evaluator_mean",
-              "pr": "f_score", "pr_evaluator": "f_score_evaluator"}
+              "pr": "f_score", "pr_evaluator": "f_score_evaluator",
+              PER_CLASS: "fid_evaluator_class_mean"}
 
 
 def result_key(metric: str) -> str:
@@ -82,8 +85,26 @@ def fake_batches(G: Generator, n: int, cond: torch.Tensor | None, seed: int, bat
 
 def evaluator_hits(evaluator, images: torch.Tensor, cond: torch.Tensor) -> tuple[int, int]:
     """``(hits, total)`` of the evaluator on uint8 ``images`` asked to show ``cond``."""
-    labels = cond if evaluator.multi_label else cond.argmax(1)
-    return HIT_COUNTERS[evaluator.multi_label](evaluator.predict_logits(images), labels)
+    return HIT_COUNTERS[evaluator.multi_label](evaluator.predict_logits(images),
+                                               condition_labels(evaluator, cond))
+
+
+def condition_labels(evaluator, cond: torch.Tensor) -> torch.Tensor:
+    """What the evaluator is scored against: class indices, or multi-hot rows."""
+    return cond.cpu() if evaluator.multi_label else cond.argmax(1).cpu()
+
+
+def check_evaluator(metric: str, spec: DataSpec, evaluator) -> None:
+    """Raise unless ``evaluator`` can judge the conditions of a model with ``spec``."""
+    if not spec.num_classes:
+        raise GankitError(f"metric {metric!r} needs a conditional model")
+    if evaluator is None:
+        raise GankitError(f"metric {metric!r} needs a domain evaluator: pass --evaluator FILE "
+                          "(train one with `gankit evaluator train`)")
+    if evaluator.multi_label != spec.multi_label or len(evaluator.class_names) != spec.num_classes:
+        raise GankitError(f"the evaluator knows {len(evaluator.class_names)} "
+                          f"{'multi-label ' if evaluator.multi_label else ''}classes, the "
+                          f"model {spec.num_classes}; use an evaluator trained on its data")
 
 
 def load_evaluator(evaluator: str | object | None, device: torch.device | str):
@@ -121,12 +142,14 @@ def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
         spec: its data spec (conditions are needed when ``spec.num_classes``).
         real: the reference images (and labels, from which conditions are drawn).
         request: metric names (``fid``, ``is``, ``kid``, ``pr``, ``*_evaluator``,
-            ``acc``), sample count, seed, Inception weights, evaluator.
+            ``acc``, ``per_class``), sample count, seed, Inception weights, evaluator.
         conditions: ``[M, K]`` rows to use instead (cycled to ``n``).
         suite: a ready :class:`~gankit.metrics.compute.MetricSuite` to reuse.
 
     Returns:
-        ``{key: value}`` as :meth:`MetricSuite.compute` gives, plus ``acc`` and ``n``.
+        ``{key: value}`` as :meth:`MetricSuite.compute` gives, plus ``acc``, ``n`` and,
+        for ``per_class``, the figures of :mod:`gankit.metrics.per_class` (the nested
+        ``per_class`` and ``worst_classes`` entries and their scalar summaries).
     """
     n = request.n
     evaluator = load_evaluator(request.evaluator, device)
@@ -137,22 +160,25 @@ def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
             repeats = -(-n // len(conditions))
             conditions = conditions.repeat(repeats, 1)[:n]
     wants_acc = ACCURACY in request.metrics
-    if wants_acc:
-        if not spec.num_classes:
-            raise GankitError("metric 'acc' needs a conditional model")
-        if evaluator is None:
-            raise GankitError("metric 'acc' needs a domain evaluator: pass --evaluator FILE "
-                              "(train one with `gankit evaluator train`)")
-        if evaluator.multi_label != spec.multi_label or len(evaluator.class_names) != spec.num_classes:
-            raise GankitError(f"the evaluator knows {len(evaluator.class_names)} "
-                              f"{'multi-label ' if evaluator.multi_label else ''}classes, the "
-                              f"model {spec.num_classes}; use an evaluator trained on its data")
+    for metric in (ACCURACY, PER_CLASS):
+        if metric in request.metrics:
+            check_evaluator(metric, spec, evaluator)
+    collector = class_collector(spec, real, n) if PER_CLASS in request.metrics else None
     counts: list[tuple[int, int]] = []
 
     def stream() -> Iterator[torch.Tensor]:
         for images, cond in fake_batches(G, n, conditions, request.seed, request.batch_size,
                                          device):
-            if wants_acc:
+            if collector is not None:
+                labels = condition_labels(evaluator, cond)
+                if spec.multi_label:
+                    features, logits = None, evaluator.predict_logits(images)
+                else:
+                    features, logits = evaluator.features_and_logits(images)
+                collector.add(labels, logits, features)
+                if wants_acc:
+                    counts.append(HIT_COUNTERS[spec.multi_label](logits, labels))
+            elif wants_acc:
                 counts.append(evaluator_hits(evaluator, images, cond))
             yield images
 
@@ -166,8 +192,37 @@ def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
             pass
     if wants_acc:
         results[ACCURACY] = pooled_accuracy(counts)
+    if collector is not None:
+        results.update(class_results(collector, evaluator, real, request.seed))
     results["n"] = n
     return results
+
+
+def class_collector(spec: DataSpec, real: ImageDataset, n: int):
+    """The :class:`~gankit.metrics.per_class.ClassCollector` for ``n`` fakes of a model
+    with ``spec``, checked against the real data's labels."""
+    from gankit.metrics.per_class import ClassCollector, samples_per_class
+
+    if real.labels is None or real.multi_label != spec.multi_label:
+        raise GankitError(f"metric {PER_CLASS!r} compares each class with its real images: "
+                          "use real data labelled like the model's (--data, --split)")
+    return ClassCollector(spec.num_classes, samples_per_class(n, spec.num_classes),
+                          spec.multi_label)
+
+
+def class_results(collector, evaluator, real: ImageDataset, seed: int) -> dict:
+    """The per-class figures of the collected fakes, against a seeded subset of real
+    images of each class (as many per class as fakes were kept)."""
+    from gankit.metrics.per_class import class_subset, object_metrics, per_class_metrics
+
+    names = [str(name) for name in real.class_names or range(collector.num_classes)]
+    if collector.multi_label:
+        return object_metrics(collector.hits, collector.totals, names)
+    index = class_subset(real.labels, collector.num_classes, collector.per_class, seed)
+    fake_features, fake_labels = collector.features()
+    return per_class_metrics(fake_features, fake_labels, evaluator.features(real.images[index]),
+                             real.labels[index], names,
+                             counts=(collector.hits, collector.totals))
 
 
 def evaluate_translation(translator, pairs: ImageDataset, request: EvaluationRequest,
@@ -184,6 +239,9 @@ def evaluate_translation(translator, pairs: ImageDataset, request: EvaluationReq
 
     if pairs.sources is None:
         raise GankitError("translation evaluation needs paired data (sketches and images)")
+    if PER_CLASS in request.metrics:
+        raise GankitError(f"metric {PER_CLASS!r} measures noise-to-image generators, not "
+                          "image-to-image runs")
     k = translator.spec.num_classes
     cond = condition_vectors(pairs.labels, k) if k else None
     outputs = translator.translate(pairs.sources, cond, request.batch_size, request.seed)
@@ -206,7 +264,7 @@ def metric_suite(request: EvaluationRequest, evaluator, device, suite=None):
     ``None`` when only acc / paired metrics are asked for)."""
     from gankit.metrics.compute import MetricSuite
 
-    names = [m for m in request.metrics if m != ACCURACY and m not in PAIRED_METRICS]
+    names = [m for m in request.metrics if m not in (ACCURACY, PER_CLASS, *PAIRED_METRICS)]
     if not names:
         return None
     return suite or MetricSuite(names, inception_weights=request.inception_weights,

@@ -1,8 +1,10 @@
-"""``gankit evaluate``: FID / IS / KID / precision-recall / evaluator accuracy of a run."""
+"""``gankit evaluate``: FID / IS / KID / precision-recall / evaluator accuracy of a run,
+and per-class figures (accuracy, diversity, intra-FID) of conditional runs."""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from gankit.errors import GankitError
@@ -12,8 +14,11 @@ def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="measure a trained generator (FID, IS, KID, PR, acc)")
     p.add_argument("run", metavar="RUN_DIR_OR_CHECKPOINT")
     p.add_argument("--metrics", help="comma-separated: fid,is,kid,pr,acc,fid_evaluator,"
-                   "kid_evaluator,pr_evaluator (default: fid,is,kid,pr, plus acc when an "
-                   "evaluator is known)")
+                   "kid_evaluator,pr_evaluator,per_class (default: fid,is,kid,pr, plus acc "
+                   "and per_class for a conditional run when an evaluator is known). "
+                   "per_class: the evaluator's accuracy, the diversity of the fakes relative "
+                   "to real images (diversity_ratio, ~0 when a class collapses) and the "
+                   "evaluator-space FID of each class, and the worst classes")
     p.add_argument("--n", type=int, default=10000, help="generated images (default 10000; "
                    "compare FIDs only at equal n); translation runs use every held-out pair")
     p.add_argument("--data", help="real data (name or path; default: the run's training data)")
@@ -40,7 +45,7 @@ def _metrics(args, has_evaluator: bool, conditional: bool, translation: bool
         return tuple(m.strip() for m in args.metrics.split(",") if m.strip())
     names = ["l1", "psnr", "ssim", "fid", "kid"] if translation else ["fid", "is", "kid", "pr"]
     if has_evaluator and conditional:
-        names.append("acc")
+        names += ["acc"] if translation else ["acc", "per_class"]
     return tuple(names)
 
 
@@ -84,9 +89,41 @@ def _report(args, state: dict, results: dict) -> int:
     if args.json:
         print(json.dumps(record, allow_nan=True))
         return 0
-    width = max(map(len, results))
+    flat = {k: v for k, v in results.items() if not isinstance(v, (dict, list))}
+    width = max(map(len, flat))
     print(f"gankit: {state.get('path')} (step {state.get('step')})")
-    for key, value in results.items():
-        text = f"{value:.6g}" if isinstance(value, float) else str(value)
-        print(f"  {key:<{width}}  {text}")
+    for key, value in flat.items():
+        print(f"  {key:<{width}}  {_number(value)}")
+    if "per_class" in results:
+        _print_classes(results["per_class"], results.get("worst_classes", {}))
     return 0
+
+
+#: per-class columns: result key → heading
+CLASS_COLUMNS = {"acc": "acc", "diversity_ratio": "div_ratio", "diversity_fake": "div_fake",
+                 "diversity_real": "div_real", "fid_evaluator": "fid_eval", "n": "n"}
+#: worst_classes key → how its classes were picked
+WORST_LABELS = {"acc": "lowest acc", "diversity_ratio": "lowest diversity_ratio",
+                "fid_evaluator": "highest fid_evaluator"}
+
+
+def _number(value) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _print_classes(table: dict, worst: dict) -> None:
+    """One line per class, lowest accuracy (then diversity ratio) first; the worst classes."""
+    def low_first(item) -> tuple[float, ...]:
+        values = (item[1].get(key) for key in ("acc", "diversity_ratio"))
+        return tuple(-math.inf if v is None or math.isnan(v) else v for v in values)
+
+    columns = {k: h for k, h in CLASS_COLUMNS.items() if any(k in r for r in table.values())}
+    width = max([5, *map(len, table)])
+    print("\n  per class (lowest accuracy first):")
+    print(f"    {'class':<{width}}" + "".join(f"  {h:>9}" for h in columns.values()))
+    for name, row in sorted(table.items(), key=low_first):
+        cells = (f"{row[k]:.4g}" if isinstance(row.get(k), float) else str(row.get(k, ""))
+                 for k in columns)
+        print(f"    {name:<{width}}" + "".join(f"  {c:>9}" for c in cells))
+    for key, names in worst.items():
+        print(f"  {WORST_LABELS.get(key, 'worst ' + key)}: {', '.join(names) or '-'}")

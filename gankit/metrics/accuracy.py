@@ -16,15 +16,22 @@ def top1_hits(logits: torch.Tensor, labels: torch.Tensor) -> tuple[int, int]:
     return int((logits.argmax(dim=1) == labels).sum()), len(labels)
 
 
-def object_hits(logits: torch.Tensor, targets: torch.Tensor) -> tuple[int, int]:
-    """iCLEVR rule: hits among each image's top-k outputs (k = its object count), and the
-    total number of objects."""
+def object_matches(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Boolean ``[N, K]`` masks ``(hit, positive)``: each image's true objects, and those
+    of them among its top-k outputs (k = its object count)."""
     positive = targets > 0.5
     k = positive.sum(dim=1, keepdim=True)
     order = logits.argsort(dim=1, descending=True, stable=True)
     in_top_k = torch.arange(logits.shape[1], device=logits.device).unsqueeze(0) < k
     picked = torch.zeros_like(positive).scatter_(1, order, in_top_k)
-    return int((picked & positive).sum()), int(k.sum())
+    return picked & positive, positive
+
+
+def object_hits(logits: torch.Tensor, targets: torch.Tensor) -> tuple[int, int]:
+    """iCLEVR rule: hits among each image's top-k outputs (k = its object count), and the
+    total number of objects."""
+    hit, positive = object_matches(logits, targets)
+    return int(hit.sum()), int(positive.sum())
 
 
 #: multi_label flag → hit counter.

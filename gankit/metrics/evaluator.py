@@ -96,6 +96,13 @@ class Evaluator:
         """Penultimate-layer features ``[N, D]`` (float32, CPU) of uint8 images."""
         return self._map(images, self.model.body, batch_size)
 
+    @torch.no_grad()
+    def features_and_logits(self, images: torch.Tensor,
+                            batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`features` and :meth:`predict_logits` of uint8 images in one pass."""
+        features = self.features(images, batch_size)
+        return features, self.model.head(features.to(self.device)).float().cpu()
+
     def accuracy(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 256) -> float:
         """Top-1 accuracy (single label) or the pooled iCLEVR object accuracy (multi-hot)."""
         count = HIT_COUNTERS[self.multi_label]

@@ -22,11 +22,18 @@ from gankit.metrics.inception import POOL3
 from gankit.metrics.registry import MetricSpec, register_metric
 
 
+def feature_statistics(features: torch.Tensor) -> dict[str, np.ndarray]:
+    """Float64 ``{"mu": [D], "sigma": [D, D]}`` of ``[N, D]`` features (N >= 2)."""
+    stats = fid_features_to_statistics(features.detach().cpu().double())
+    stats["sigma"] = np.atleast_2d(stats["sigma"])  # np.cov gives a scalar when D == 1
+    return stats
+
+
 def fid_statistics(features: FeatureSet, layer: str) -> dict[str, np.ndarray]:
     """Float64 ``{"mu": [D], "sigma": [D, D]}`` of one layer, computed once per set."""
     name = f"fid.{layer}"
     if name not in features.stats:
-        features.stats[name] = fid_features_to_statistics(features.features[layer].double())
+        features.stats[name] = feature_statistics(features.features[layer])
     return features.stats[name]
 
 

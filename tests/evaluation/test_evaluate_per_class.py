@@ -1,0 +1,92 @@
+"""`gankit evaluate` per-class figures of a class-conditional run (shipped shapes evaluator)."""
+
+import json
+from argparse import Namespace
+
+import pytest
+
+from gankit.cli.evaluate import _metrics
+from gankit.cli.main import main
+from gankit.config import load_config
+from gankit.errors import GankitError
+from gankit.metrics.shipped import shipped_evaluator_path
+from gankit.training import train
+
+TINY = ["data.size=96", "data.resolution=32", "model.g_width=8", "model.d_width=8",
+        "train.batch_size=16", "train.tensorboard=false", "train.progress=false",
+        "train.grid_size=8", "train.device=cpu", "train.epochs=0"]
+
+
+@pytest.fixture(scope="module")
+def acgan_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "acgan"
+    train(load_config("acgan", TINY + ["train.steps=1"]), out=out)
+    return out
+
+
+def test_evaluate_prints_a_line_per_class_and_the_worst(acgan_run, capsys):
+    assert main(["evaluate", str(acgan_run), "--metrics", "acc,per_class", "--n", "48",
+                 "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    for key in ("acc_class_min", "diversity_ratio_min", "fid_evaluator_class_mean"):
+        assert any(line.split()[:1] == [key] for line in lines), key
+    header = lines.index(next(line for line in lines if "per class" in line))
+    assert lines[header + 1].split() == ["class", "acc", "div_ratio", "div_fake", "div_real",
+                                         "fid_eval", "n"]
+    assert sum("cube" in line or "sphere" in line or "cylinder" in line
+               for line in lines[header + 2:header + 26]) == 24
+    assert any(line.strip().startswith("lowest acc:") for line in lines)
+    assert any(line.strip().startswith("lowest diversity_ratio:") for line in lines)
+
+
+def test_evaluate_json_has_the_nested_per_class_entry(acgan_run, capsys):
+    assert main(["evaluate", str(acgan_run), "--metrics", "per_class", "--n", "48", "--json",
+                 "--device", "cpu"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert len(record["per_class"]) == 24
+    row = record["per_class"]["red cube"]
+    assert set(row) == {"acc", "diversity_fake", "diversity_real", "diversity_ratio",
+                        "fid_evaluator", "n", "n_features"}
+    assert sum(r["n"] for r in record["per_class"].values()) == 48
+    assert len(record["worst_classes"]["acc"]) == 3
+    assert isinstance(record["acc_class_min"], float) and record["n"] == 48
+    logged = json.loads((acgan_run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert logged["per_class"].keys() == record["per_class"].keys()
+
+
+def test_per_class_is_a_default_for_conditional_runs_with_an_evaluator():
+    args = Namespace(metrics=None)
+    assert "per_class" in _metrics(args, True, True, False)
+    assert "per_class" not in _metrics(args, False, True, False)
+    assert "per_class" not in _metrics(args, True, False, False)
+    assert "per_class" not in _metrics(args, True, True, True)
+    assert _metrics(Namespace(metrics="fid,acc"), True, True, False) == ("fid", "acc")
+
+
+def test_per_class_on_an_unconditional_run_is_one_clear_error(tmp_path):
+    from gankit.evaluation import EvaluationRequest, evaluate_generator
+    from gankit.generate import load_generator
+    from gankit.training import build_dataset
+
+    out = tmp_path / "run"
+    train(load_config("dcgan", TINY + ["data.name=shapes-single", "data.labels=none",
+                                       "train.steps=1"]), out=out)
+    G, cfg, spec, _, _ = load_generator(out)
+    request = EvaluationRequest(("per_class",), n=8,
+                                evaluator=str(shipped_evaluator_path(False, 32)))
+    with pytest.raises(GankitError, match="per_class.*conditional model"):
+        evaluate_generator(G, spec, build_dataset(cfg.data), request)
+
+
+def test_training_time_evaluation_with_per_class_as_best_metric(tmp_path):
+    cfg = load_config("acgan", TINY + ["train.steps=2", "train.eval_every=1", "train.eval_n=48",
+                                       "train.eval_metrics=[per_class]",
+                                       "train.best_metric=per_class",
+                                       f"train.evaluator={shipped_evaluator_path(False, 32)}"])
+    result = train(cfg, out=tmp_path / "run")
+    lines = (result.run_dir / "metrics.jsonl").read_text().splitlines()
+    evals = [r for r in map(json.loads, lines) if r.get("kind") == "eval"]
+    assert [r["step"] for r in evals] == [1, 2]
+    assert all("diversity_ratio" in r and "per_class" not in r for r in evals)
+    assert (result.run_dir / "checkpoints" / "best.pt").is_file()
