@@ -61,8 +61,11 @@ class LossConfig:
 
     ``name``: ns | minimax | lsgan | hinge | wasserstein. ``clip``: WGAN weight
     clipping bound. ``gp_weight``: WGAN-GP λ. ``r1_weight``: R1 γ. ``aux_weight``:
-    ACGAN classification weight. ``recon``/``recon_weight``: l1 | mse reconstruction
-    for paired (image-to-image) training.
+    ACGAN classification weight. ``aux_fake_weight``: weight of D's classification loss
+    on fakes (Odena et al. use 1; 0, the default, trains D's classifier on real images
+    only: taught G's labels for its early fakes, D learns G's mistakes and G keeps them).
+    ``recon``/``recon_weight``: l1 | mse reconstruction for paired (image-to-image)
+    training.
     """
 
     name: str = "ns"
@@ -70,6 +73,7 @@ class LossConfig:
     gp_weight: float = 0.0
     r1_weight: float = 0.0
     aux_weight: float = 1.0
+    aux_fake_weight: float = 0.0
     recon: str = "none"
     recon_weight: float = 0.0
 
@@ -94,6 +98,10 @@ class TrainConfig:
     ``ema`` is the decay of the generator's moving average (0 disables it).
     ``eval_every`` > 0 evaluates ``eval_metrics`` (fid, is, kid, pr, acc, fid_evaluator...)
     on ``eval_n`` samples; ``best_metric`` keeps ``checkpoints/best.pt``.
+    ``collapse_every`` > 0 checks image runs for mode collapse every so many steps (the
+    spread of fixed-noise samples per class over that of real images, logged as
+    ``diversity_ratio``); a ratio below ``collapse_threshold`` (0-1) at three checks in
+    a row, from step ``collapse_warmup`` on, warns once.
     """
 
     steps: int = 2000
@@ -113,6 +121,9 @@ class TrainConfig:
     best_metric: str = ""
     inception_weights: str | None = None
     evaluator: str | None = None
+    collapse_every: int = 250
+    collapse_threshold: float = 0.3
+    collapse_warmup: int = 500
     seed: int = 0
     device: str = "auto"
     tensorboard: bool = True

@@ -15,6 +15,7 @@ from gankit.data.base import Dataset, to_unit
 from gankit.data.loader import BatchLoader, condition_vectors
 from gankit.errors import GankitError
 from gankit.training.callbacks import Callback, Checkpointer, ProgressBar, SampleGrid, StatsLogger
+from gankit.training.collapse import CollapseMonitor
 from gankit.training.evaluation import PeriodicEvaluation
 from gankit.training.setup import build_components, build_dataset, data_spec
 
@@ -83,6 +84,11 @@ class Trainer:
                 raise GankitError("train.eval_* measures image generators; 2-D point runs "
                                   "are judged by their sample plots")
             self.callbacks.insert(1, periodic_evaluation(cfg, self.run_dir))
+        if callbacks is None:
+            monitor = CollapseMonitor.from_config(t)  # range-checks train.collapse_*
+            if t.collapse_every > 0 and monitor.applies(self.spec):
+                # first, so a step's loss record stays the last line written for it
+                self.callbacks.insert(0, monitor)
 
     # ------------------------------------------------------------------ the loop
 

@@ -1,0 +1,179 @@
+"""The mode-collapse monitor: fires once on a generator that ignores z, stays quiet and
+logs a ratio near 1 on one that draws real images."""
+
+import json
+
+import pytest
+import torch
+
+from gankit.config import load_config
+from gankit.data.base import to_unit
+from gankit.errors import GankitError
+from gankit.models.base import Generator
+from gankit.training import Trainer, load_checkpoint, save_checkpoint, train
+from gankit.training.callbacks import ProgressBar, StatsLogger
+from gankit.training.collapse import CollapseMonitor
+
+TINY = ["data.size=512", "data.resolution=16", "model.g_width=8", "model.d_width=8",
+        "model.z_dim=16", "train.batch_size=16", "train.progress=false",
+        "train.tensorboard=false", "train.grid_size=16", "train.device=cpu", "train.ema=0"]
+LABELS = {
+    "class": ["data.name=shapes-single", "data.labels=class", "model.g_cond=embedding",
+              "model.d_cond=channel"],
+    "multi": ["data.name=shapes", "data.labels=multi", "model.g_cond=onehot"],
+    "none": ["data.name=shapes", "data.labels=none"],
+}
+WARNING = "gankit: warning: "
+
+
+class IgnoresZ(Generator):
+    """A collapsed generator: the wrapped one, fed zeros instead of its noise."""
+
+    def __init__(self, inner: Generator):
+        super().__init__()
+        self.inner, self.z_dim = inner, inner.z_dim
+
+    def forward(self, z, cond=None, source=None):
+        return self.inner(torch.zeros_like(z), cond, source)
+
+
+class RealImages(Generator):
+    """A perfect "generator": distinct random real images of the asked class (of the
+    whole data when unconditional or multi-label)."""
+
+    def __init__(self, dataset, z_dim: int, seed: int = 1):
+        super().__init__()
+        self.dataset, self.z_dim = dataset, z_dim
+        self.rng = torch.Generator().manual_seed(seed)
+
+    def forward(self, z, cond=None, source=None):
+        images, labels = self.dataset.images, self.dataset.labels
+        if cond is None or labels.dim() == 2:
+            return to_unit(images[torch.randperm(len(images), generator=self.rng)[:len(z)]])
+        out = torch.empty(len(z), *images.shape[1:])
+        asked = cond.argmax(1)
+        for c in asked.unique():
+            rows = (asked == c).nonzero().flatten()
+            members = (labels == c).nonzero().flatten()
+            pick = members[torch.randperm(len(members), generator=self.rng)[:len(rows)]]
+            out[rows] = to_unit(images[pick])
+        return out
+
+
+def _trainer(run_dir, labels="class"):
+    cfg = load_config("default", TINY + LABELS[labels])
+    monitor = CollapseMonitor.from_config(cfg.train)
+    trainer = Trainer(cfg, run_dir, torch.device("cpu"),
+                      callbacks=[StatsLogger(run_dir, 10_000, tensorboard=False), monitor])
+    for cb in trainer.callbacks:
+        cb.on_start(trainer)
+    return trainer
+
+
+def _drive(trainer, steps):
+    """Call the monitor as the loop would at each of ``steps`` (no training)."""
+    monitor = trainer.callback(CollapseMonitor)
+    for step in steps:
+        trainer.step = step
+        monitor.on_step(trainer, {})
+
+
+def _records(run_dir):
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_warns_once_on_a_generator_that_ignores_z_even_after_resume(tmp_path, capsys):
+    trainer = _trainer(tmp_path)
+    trainer.G = IgnoresZ(trainer.G)
+    _drive(trainer, range(250, 3001, 250))
+    records = _records(tmp_path)
+    assert [r["step"] for r in records] == list(range(250, 3001, 250))
+    assert all(r["kind"] == "collapse" and r["diversity_ratio"] < 0.05 for r in records)
+    warnings = [r for r in records if "warning" in r]
+    # low from the first check, but only checks from the warm-up (500) on count: 500, 750, 1000
+    assert [r["step"] for r in warnings] == [1000]
+    message = warnings[0]["message"]
+    assert warnings[0]["warning"] == "collapse" and message.startswith(WARNING)
+    assert "within a class" in message and "model.d_cond=projection" in message
+    assert "samples" in message
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if line.startswith(WARNING)] == [message]
+
+    # the flag travels in the checkpoint: a resumed run does not warn again
+    trainer.G = trainer.G.inner
+    save_checkpoint(tmp_path / "checkpoints" / "step-0003000.pt", trainer.state_dict())
+    resumed = _trainer(tmp_path)
+    resumed.load_state_dict(load_checkpoint(tmp_path))
+    resumed.G = IgnoresZ(resumed.G)
+    _drive(resumed, range(3250, 4001, 250))
+    records = _records(tmp_path)
+    assert [r["step"] for r in records if "warning" in r] == [1000]
+    assert records[-1]["step"] == 4000 and records[-1]["diversity_ratio"] < 0.05
+    assert WARNING not in capsys.readouterr().err
+
+
+def test_warning_goes_above_the_progress_bar_and_marks_it(tmp_path, capsys):
+    trainer = _trainer(tmp_path)
+    progress = ProgressBar(enabled=True)
+    trainer.callbacks.append(progress)
+    progress.on_start(trainer)
+    trainer.G = IgnoresZ(trainer.G)
+    _drive(trainer, range(250, 1501, 250))
+    assert "collapse" in progress.bar.desc
+    progress.on_end(trainer)
+    err = capsys.readouterr().err.replace("\r", "\n")
+    assert len([line for line in err.splitlines() if line.startswith(WARNING)]) == 1
+
+
+@pytest.mark.parametrize("labels", ["class", "multi", "none"])
+def test_ratio_is_near_one_and_silent_when_samples_are_real_images(tmp_path, capsys, labels):
+    trainer = _trainer(tmp_path, labels)
+    trainer.G = RealImages(trainer.dataset, trainer.G.z_dim)
+    _drive(trainer, range(250, 2501, 250))
+    records = _records(tmp_path)
+    ratios = [r["diversity_ratio"] for r in records]
+    assert len(ratios) == 10 and not any("warning" in r for r in records)
+    assert 0.85 < sum(ratios) / len(ratios) < 1.15
+    assert all(0.6 < r < 1.4 for r in ratios)
+    assert WARNING not in capsys.readouterr().err
+
+
+def test_short_real_run_logs_the_ratio_beside_the_losses(tmp_path, capsys):
+    cfg = load_config("default", TINY + LABELS["class"] + [
+        "train.steps=6", "train.log_every=3", "train.collapse_every=2"])
+    result = train(cfg, out=tmp_path / "run")
+    assert isinstance(result.trainer.callbacks[0], CollapseMonitor)
+    records = _records(result.run_dir)
+    checks = [r for r in records if r.get("kind") == "collapse"]
+    assert [r["step"] for r in checks] == [2, 4, 6]
+    assert all(r["diversity_ratio"] > 0 and "warning" not in r for r in checks)
+    losses = [r for r in records if "loss_d" in r]
+    assert [r["step"] for r in losses] == [3, 6] and "loss_d" in records[-1]
+    assert WARNING not in capsys.readouterr().err
+
+
+def test_only_noise_driven_image_runs_are_monitored(tmp_path):
+    def monitored(preset, *overrides):
+        cfg = load_config(preset, list(overrides) + ["train.device=cpu", "train.progress=false",
+                                                     "train.tensorboard=false"])
+        trainer = Trainer(cfg, tmp_path, torch.device("cpu"))
+        return trainer.callback(CollapseMonitor) is not None
+
+    assert monitored("default", *TINY)
+    assert not monitored("default", *TINY, "train.collapse_every=0")
+    assert not monitored("simple-gan", "data.size=512", "train.batch_size=32")
+    assert not monitored("pix2pix", "data.resolution=32", "data.size=64", "model.g_width=8",
+                         "model.d_width=8", "train.batch_size=8")
+
+
+@pytest.mark.parametrize("override, key", [
+    ("train.collapse_every=-1", "train.collapse_every"),
+    ("train.collapse_threshold=0", "train.collapse_threshold"),
+    ("train.collapse_threshold=1.5", "train.collapse_threshold"),
+    ("train.collapse_warmup=-5", "train.collapse_warmup"),
+])
+def test_out_of_range_settings_name_the_key(tmp_path, override, key):
+    cfg = load_config("default", TINY + [override])
+    with pytest.raises(GankitError, match=key):
+        Trainer(cfg, tmp_path, torch.device("cpu"))
