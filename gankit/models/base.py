@@ -12,6 +12,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from gankit.models.conditioning import reset_condition_parameters
+
 
 @dataclass(frozen=True)
 class DataSpec:
@@ -76,7 +78,8 @@ class Discriminator(nn.Module):
 
 
 def init_dcgan_weights(module: nn.Module) -> None:
-    """DCGAN initialisation: conv/linear weights ~ N(0, 0.02), norm scales ~ N(1, 0.02)."""
+    """DCGAN initialisation: conv/linear weights ~ N(0, 0.02), norm scales ~ N(1, 0.02);
+    conditioning layers keep their own scale (see :mod:`gankit.models.conditioning`)."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(m.weight, 0.0, 0.02)
@@ -87,3 +90,4 @@ def init_dcgan_weights(module: nn.Module) -> None:
                 nn.init.normal_(m.weight, 1.0, 0.02)
             if getattr(m, "bias", None) is not None:
                 nn.init.zeros_(m.bias)
+    reset_condition_parameters(module)

@@ -6,8 +6,11 @@ the sum of the objects' embeddings for multi-hot rows, so every mechanism below 
 for both without a special case.
 
 Generator side (:data:`LATENT_CONDITIONING`): the encoded condition is concatenated
-to z. Discriminator side (:data:`INPUT_CONDITIONING`): the condition becomes extra
-input channels (or features, for flat inputs). ``projection`` adds
+to z, or (``cbn``) it sets the gain and bias of every normalisation layer of G
+(class-conditional BatchNorm: de Vries et al., 2017; Miyato & Koyama, 2018; BigGAN), so
+the class shapes every layer rather than only the first. Discriminator side
+(:data:`INPUT_CONDITIONING`): the condition becomes extra input channels (or features,
+for flat inputs). ``projection`` adds
 ``<embed(y), phi(x)>`` to the score (Miyato & Koyama, 2018).
 """
 
@@ -22,14 +25,40 @@ from gankit.registry import Registry
 
 
 class LabelEmbedding(nn.Module):
-    """``nn.Embedding`` applied to one-hot or multi-hot rows (weighted sum of rows)."""
+    """``nn.Embedding`` applied to one-hot or multi-hot rows (weighted sum of rows).
 
-    def __init__(self, num_classes: int, dim: int):
+    ``std`` is the scale of the initial rows: 1 where the code joins z or the image's
+    pixels (unit-scale inputs), small where it is a weight beside other small weights.
+    """
+
+    def __init__(self, num_classes: int, dim: int, std: float = 1.0):
         super().__init__()
         self.embedding = nn.Embedding(num_classes, dim)
+        self.std = std
+        self.reset_condition_parameters()
+
+    def reset_condition_parameters(self) -> None:
+        nn.init.normal_(self.embedding.weight, 0.0, self.std)
 
     def forward(self, cond: torch.Tensor) -> torch.Tensor:
         return cond @ self.embedding.weight
+
+
+class UnitLinear(nn.Linear):
+    """A linear map of the condition whose outputs start at unit scale, like the pixels
+    or latents they join (a DCGAN-style N(0, 0.02) init would make them invisible)."""
+
+    def reset_condition_parameters(self) -> None:
+        nn.init.normal_(self.weight, 0.0, 1.0)
+        nn.init.zeros_(self.bias)
+
+
+def reset_condition_parameters(module: nn.Module) -> None:
+    """Give every conditioning layer inside ``module`` its own initial scale again (call
+    after a whole-network init such as :func:`~gankit.models.base.init_dcgan_weights`)."""
+    for m in module.modules():
+        if hasattr(m, "reset_condition_parameters"):
+            m.reset_condition_parameters()
 
 
 # ------------------------------------------------------------------ generator side
@@ -56,8 +85,19 @@ def _latent_embedding(num_classes: int, embed_dim: int):
     return LabelEmbedding(num_classes, embed_dim), embed_dim
 
 
+@LATENT_CONDITIONING.register("cbn")
+def _latent_cbn(num_classes: int, embed_dim: int):
+    """class-conditional BatchNorm: the condition sets every G norm's gain and bias"""
+    return None, 0
+
+
+#: generator conditionings that act through G's normalisation layers
+NORM_CONDITIONING = ("cbn",)
+
+
 class LatentConditioner(nn.Module):
-    """Concatenates the encoded condition to the latent vector."""
+    """Concatenates the encoded condition to the latent vector, or (``cbn``) makes the
+    generator's norms conditional through :meth:`norm`."""
 
     def __init__(self, kind: str, num_classes: int, embed_dim: int):
         super().__init__()
@@ -66,13 +106,53 @@ class LatentConditioner(nn.Module):
             raise GankitError(f"model.g_cond={kind!r} needs labelled data; "
                               "set data.labels to class or multi")
         self.encoder, self.extra_dim = LATENT_CONDITIONING.get(kind)(num_classes, embed_dim)
+        self.in_norms = kind in NORM_CONDITIONING
+        self.num_classes = num_classes
+
+    def norm(self, norm: nn.Module, channels: int) -> nn.Module:
+        """``norm`` as the generator should use it: made class-conditional when the
+        conditioning acts through the norms."""
+        return ConditionalNorm(norm, channels, self.num_classes) if self.in_norms else norm
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        if self.in_norms and cond is None:
+            raise ValueError("this generator is conditional: pass a condition")
         if self.encoder is None:
             return z
         if cond is None:
             raise ValueError("this generator is conditional: pass a condition")
         return torch.cat([z, self.encoder(cond.to(z.dtype))], dim=1)
+
+
+class ConditionalNorm(nn.Module):
+    """A normalisation layer whose per-channel gain and bias also depend on the
+    condition: ``norm(x) * (1 + gain(c)) + bias(c)``, both linear in the one- or
+    multi-hot row ``c`` (a multi-hot row adds its objects' gains)."""
+
+    def __init__(self, norm: nn.Module, channels: int, num_classes: int):
+        super().__init__()
+        self.norm = norm
+        self.gain = nn.Linear(num_classes, channels, bias=False)
+        self.bias = nn.Linear(num_classes, channels, bias=False)
+        self.reset_condition_parameters()
+
+    def reset_condition_parameters(self) -> None:
+        # like DCGAN's norm init, N(1, 0.02) gains and zero biases, here per class
+        nn.init.normal_(self.gain.weight, 0.0, 0.02)
+        nn.init.zeros_(self.bias.weight)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        cond = cond.to(x.dtype)
+        shape = (len(x), -1) + (1,) * (x.dim() - 2)
+        return (self.norm(x) * (1 + self.gain(cond).view(shape))
+                + self.bias(cond).view(shape))
+
+
+def run_layers(layers: nn.Sequential, h: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+    """Apply ``layers`` in turn, handing the condition to the conditional norms."""
+    for layer in layers:
+        h = layer(h, cond) if isinstance(layer, ConditionalNorm) else layer(h)
+    return h
 
 
 # ------------------------------------------------------------------ discriminator side
@@ -128,7 +208,7 @@ def _input_channel(num_classes, embed_dim, resolution, flat):
     """linear map of the condition reshaped to one extra H×W channel"""
     if flat:
         return _input_embedding(num_classes, embed_dim, resolution, flat)
-    return ConditionMap(nn.Linear(num_classes, resolution * resolution), 1, broadcast=False)
+    return ConditionMap(UnitLinear(num_classes, resolution * resolution), 1, broadcast=False)
 
 
 def input_conditioner(kind: str, num_classes: int, embed_dim: int, resolution: int,
@@ -143,11 +223,16 @@ def input_conditioner(kind: str, num_classes: int, embed_dim: int, resolution: i
 
 
 class ProjectionHead(nn.Module):
-    """``<embed(y), phi(x)>``: the class-dependent part of a projection D's score."""
+    """``<embed(y), phi(x)>``: the class-dependent part of a projection D's score.
+
+    The embedding starts at the scale of the score layer's weights (N(0, 0.02)): a unit
+    embedding over hundreds of features would drown the unconditional score in a random
+    class term that Adam's small steps barely move.
+    """
 
     def __init__(self, num_classes: int, features: int):
         super().__init__()
-        self.embed = LabelEmbedding(num_classes, features)
+        self.embed = LabelEmbedding(num_classes, features, std=0.02)
 
     def forward(self, phi: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         return (self.embed(cond.to(phi.dtype)) * phi).sum(dim=1)

@@ -15,7 +15,7 @@ from torch import nn
 
 from gankit.errors import GankitError
 from gankit.models.base import DataSpec, Discriminator, DOutput, Generator, init_dcgan_weights
-from gankit.models.conditioning import LatentConditioner, input_conditioner
+from gankit.models.conditioning import LatentConditioner, input_conditioner, run_layers
 from gankit.models.heads import DiscriminatorHeads
 from gankit.models.layers import norm2d
 
@@ -44,12 +44,13 @@ class DCGANGenerator(Generator):
         self.conditioner = LatentConditioner(cond, spec.num_classes, embed_dim)
         widths = _widths(width, _levels(spec.resolution))
         in_dim = z_dim + self.conditioner.extra_dim
+        cond_norm = self.conditioner.norm
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(in_dim, widths[0], 4, 1, 0, bias=False),
-            norm2d(norm, widths[0]), nn.ReLU(True)]
+            cond_norm(norm2d(norm, widths[0]), widths[0]), nn.ReLU(True)]
         for w_in, w_out in zip(widths, widths[1:]):
             layers += [nn.ConvTranspose2d(w_in, w_out, 4, 2, 1, bias=False),
-                       norm2d(norm, w_out), nn.ReLU(True)]
+                       cond_norm(norm2d(norm, w_out), w_out), nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(widths[-1], spec.channels, 4, 2, 1, bias=False),
                    nn.Tanh()]
         self.net = nn.Sequential(*layers)
@@ -57,7 +58,7 @@ class DCGANGenerator(Generator):
 
     def forward(self, z, cond=None, source=None):
         h = self.conditioner(z, cond)
-        return self.net(h[:, :, None, None])
+        return run_layers(self.net, h[:, :, None, None], cond)
 
 
 class DCGANDiscriminator(Discriminator):

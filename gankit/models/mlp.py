@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from gankit.models.base import DataSpec, Discriminator, DOutput, Generator
-from gankit.models.conditioning import LatentConditioner, input_conditioner
+from gankit.models.conditioning import LatentConditioner, input_conditioner, run_layers
 from gankit.models.heads import DiscriminatorHeads
 from gankit.models.layers import norm1d
 
@@ -29,13 +29,14 @@ class MLPGenerator(Generator):
         layers: list[nn.Module] = []
         size = z_dim + self.conditioner.extra_dim
         for _ in range(depth):
-            layers += [nn.Linear(size, width), norm1d(norm, width), nn.ReLU(inplace=True)]
+            layers += [nn.Linear(size, width),
+                       self.conditioner.norm(norm1d(norm, width), width), nn.ReLU(inplace=True)]
             size = width
         layers.append(nn.Linear(size, _flat_size(spec)))
         self.net = nn.Sequential(*layers)
 
     def forward(self, z, cond=None, source=None):
-        out = self.net(self.conditioner(z, cond))
+        out = run_layers(self.net, self.conditioner(z, cond), cond)
         if self.spec.kind == "points":
             return out
         s = self.spec
