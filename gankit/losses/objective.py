@@ -60,8 +60,10 @@ class GANObjective:
                  "d_fake": fake_out.score.mean().detach()}
         loss = adv
         if real_out.aux is not None:
-            aux = (classification_loss(real_out.aux, batch.cond, self.multi_label)
-                   + classification_loss(fake_out.aux, batch.cond, self.multi_label))
+            aux = classification_loss(real_out.aux, batch.cond, self.multi_label)
+            if self.cfg.aux_fake_weight > 0:
+                aux = aux + self.cfg.aux_fake_weight * classification_loss(
+                    fake_out.aux, batch.cond, self.multi_label)
             loss = loss + self.cfg.aux_weight * aux
             stats["loss_d_aux"] = aux.detach()
         if self.cfg.gp_weight > 0:

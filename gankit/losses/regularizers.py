@@ -50,9 +50,13 @@ def clip_weights(module: nn.Module, bound: float) -> None:
 
 def classification_loss(logits: torch.Tensor, cond: torch.Tensor, multi_label: bool
                         ) -> torch.Tensor:
-    """ACGAN auxiliary loss: cross-entropy for one-hot conditions, BCE for multi-hot."""
+    """ACGAN auxiliary loss: cross-entropy for one-hot conditions; for multi-hot ones
+    BCE summed over the K objects (averaged over images), so each image's loss is on the
+    scale of a cross-entropy: a mean over K = 24 mostly-absent objects would dilute the
+    pull towards the 1–3 asked-for ones 24-fold."""
     if multi_label:
-        return F.binary_cross_entropy_with_logits(logits, cond.to(logits.dtype))
+        return F.binary_cross_entropy_with_logits(logits, cond.to(logits.dtype),
+                                                  reduction="none").sum(1).mean()
     return F.cross_entropy(logits, cond.argmax(dim=1))
 
 

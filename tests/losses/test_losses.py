@@ -99,7 +99,8 @@ def test_known_values():
 
 
 @pytest.mark.parametrize("multi", [False, True])
-def test_acgan_loss_is_the_sum_of_its_parts(multi):
+@pytest.mark.parametrize("fake_weight", [0.0, 0.5])
+def test_acgan_loss_is_the_sum_of_its_parts(multi, fake_weight):
     torch.manual_seed(0)
     spec = DataSpec("image", 3, 16, num_classes=4, multi_label=multi)
     cfg = ModelConfig(g_width=8, d_width=8, g_cond="embedding", aux_classifier=True,
@@ -109,15 +110,19 @@ def test_acgan_loss_is_the_sum_of_its_parts(multi):
     if multi:
         cond[0, 2] = 1
     batch = Batch(torch.rand(4, 3, 16, 16) * 2 - 1, cond)
-    objective = GANObjective(LossConfig(aux_weight=0.7), multi, torch.Generator().manual_seed(5))
+    objective = GANObjective(LossConfig(aux_weight=0.7, aux_fake_weight=fake_weight), multi,
+                             torch.Generator().manual_seed(5))
     loss, stats = objective.d_loss(G, D, batch)
     fake = G(G.sample_z(4, generator=torch.Generator().manual_seed(5)), cond)
     real_out, fake_out = D(batch.x, cond), D(fake, cond)
     if multi:
-        cls = (F.binary_cross_entropy_with_logits(real_out.aux, cond)
-               + F.binary_cross_entropy_with_logits(fake_out.aux, cond))
+        # summed over the objects, averaged over the images
+        cls_real = 4 * F.binary_cross_entropy_with_logits(real_out.aux, cond)
+        cls_fake = 4 * F.binary_cross_entropy_with_logits(fake_out.aux, cond)
     else:
-        cls = F.cross_entropy(real_out.aux, cond.argmax(1)) + F.cross_entropy(fake_out.aux, cond.argmax(1))
+        cls_real = F.cross_entropy(real_out.aux, cond.argmax(1))
+        cls_fake = F.cross_entropy(fake_out.aux, cond.argmax(1))
+    cls = cls_real + fake_weight * cls_fake  # D's classifier learns from fakes only if asked
     adv = F.softplus(-real_out.score).mean() + F.softplus(fake_out.score).mean()
     assert torch.allclose(loss, adv + 0.7 * cls, rtol=1e-5)
     assert torch.allclose(stats["loss_d_aux"], cls, rtol=1e-5)
