@@ -22,6 +22,9 @@ def add_parser(sub) -> None:
     t.add_argument("--batch-size", type=int)
     t.add_argument("--lr", type=float)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--no-robust", dest="robust", action="store_false",
+                   help="train on clean images only (default: also on mildly blurred, noisy "
+                   "and tone-shifted copies, so imperfect fakes are judged by content)")
     t.add_argument("--device", default="auto")
     t.set_defaults(handler=train)
     c = verbs.add_parser("test", help="held-out accuracy of an evaluator on a dataset")
@@ -55,8 +58,8 @@ def train(args) -> int:
     options = {k: v for k, v in {"arch": args.arch, "epochs": args.epochs,
                                  "batch_size": args.batch_size, "lr": args.lr}.items()
                if v is not None}
-    evaluator, report = train_evaluator(dataset, seed=args.seed, device=pick_device(args.device),
-                                        **options)
+    evaluator, report = train_evaluator(dataset, seed=args.seed, robust=args.robust,
+                                        device=pick_device(args.device), **options)
     path = evaluator.save(args.out)
     kind = "multi-label" if evaluator.multi_label else "single-label"
     print(f"gankit: {kind} {evaluator.arch} on {len(dataset)} images, "

@@ -47,4 +47,5 @@ EVALUATOR_DEFAULTS: dict[str, object] = {
     "weight_decay": 0.0,
     "val_fraction": 0.1,
     "seed": 0,
+    "robust": True,
 }

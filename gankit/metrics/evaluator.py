@@ -30,6 +30,7 @@ from gankit.data.base import ImageDataset, to_unit
 from gankit.errors import GankitError
 from gankit.metrics.accuracy import HIT_COUNTERS, pooled_accuracy
 from gankit.metrics.defaults import EVALUATOR_DEFAULTS
+from gankit.metrics.evaluator_augment import perturb
 from gankit.metrics.evaluator_models import EVALUATOR_ARCHS, Classifier
 
 FILE_FORMAT = "gankit-evaluator/1"
@@ -173,9 +174,11 @@ def train_evaluator(dataset: ImageDataset, arch: str = EVALUATOR_DEFAULTS["arch"
                     lr: float = EVALUATOR_DEFAULTS["lr"],
                     weight_decay: float = EVALUATOR_DEFAULTS["weight_decay"],
                     val_fraction: float = EVALUATOR_DEFAULTS["val_fraction"],
-                    seed: int = EVALUATOR_DEFAULTS["seed"], device: torch.device | str = "cpu",
+                    seed: int = EVALUATOR_DEFAULTS["seed"],
+                    robust: bool = EVALUATOR_DEFAULTS["robust"],
+                    device: torch.device | str = "cpu",
                     progress: bool = True) -> tuple[Evaluator, dict]:
-    """Train a classifier on a labelled image dataset (Adam, no augmentation).
+    """Train a classifier on a labelled image dataset (Adam).
 
     Args:
         dataset: images with int64 ``[N]`` labels (softmax, cross-entropy) or float
@@ -188,6 +191,9 @@ def train_evaluator(dataset: ImageDataset, arch: str = EVALUATOR_DEFAULTS["arch"
         val_fraction: share of the images held out (random, from ``seed``) to measure
             accuracy; 0 holds out nothing.
         seed: seed of the split, the initial weights and the batch order.
+        robust: train on mildly blurred / noisy / tone-shifted copies too
+            (:mod:`gankit.metrics.evaluator_augment`), so that the evaluator judges
+            imperfect generated images by their content.
         device: where to train.
         progress: show a tqdm bar.
 
@@ -216,7 +222,8 @@ def train_evaluator(dataset: ImageDataset, arch: str = EVALUATOR_DEFAULTS["arch"
                           images.shape[1])
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_fn = LOSSES[multi_label]
-    report = {"arch": arch, "epochs": epochs, "n_train": len(train_index), "n_val": n_val,
+    report = {"arch": arch, "epochs": epochs, "robust": robust,
+              "n_train": len(train_index), "n_val": n_val,
               "train_loss": [], "val_accuracy": []}
     start = time.perf_counter()
     steps = epochs * -(-len(train_index) // batch_size)
@@ -226,7 +233,8 @@ def train_evaluator(dataset: ImageDataset, arch: str = EVALUATOR_DEFAULTS["arch"
             losses = []
             shuffled = train_index[torch.randperm(len(train_index), generator=generator)]
             for index in shuffled.split(batch_size):
-                logits = model(evaluator.prepare(images[index]))
+                x = evaluator.prepare(images[index])
+                logits = model(perturb(x, generator) if robust else x)
                 loss = loss_fn(logits, labels[index].to(logits.device))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
