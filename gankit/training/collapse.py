@@ -238,14 +238,14 @@ class CollapseMonitor(Callback):
 
 def _remedies(cfg, conditional: bool) -> list[str]:
     """Usual cures for collapse, leaving out what the config already does."""
-    from gankit.models.conditioning import LATENT_CONDITIONING
-
     model, loss = getattr(cfg, "model", None), getattr(cfg, "loss", None)
     tips = []
+    if conditional and getattr(model, "g_cond", None) != "cbn":
+        tips.append("class-conditional BatchNorm in G (model.g_cond=cbn)")
     if conditional and getattr(model, "d_cond", None) != "projection":
         tips.append("a projection discriminator (model.d_cond=projection)")
-    if conditional and "cbn" in LATENT_CONDITIONING and getattr(model, "g_cond", None) != "cbn":
-        tips.append("class-conditional BatchNorm in G (model.g_cond=cbn)")
+    if conditional and not getattr(model, "aux_classifier", False):
+        tips.append("an auxiliary classifier on D (model.aux_classifier=true)")
     tips.append("a lower D learning rate (optim.lr_d)")
     if not getattr(model, "spectral_norm", False):
         tips.append("spectral norm (model.spectral_norm=true)")
