@@ -100,9 +100,7 @@ class ClassCollector:
         if features is None or self.multi_label:
             return
         labels = labels.cpu().long()
-        onehot = torch.nn.functional.one_hot(labels, self.num_classes)
-        rank = (onehot.cumsum(0) * onehot).sum(1) - 1 + self.kept[labels]
-        keep = rank < self.per_class
+        keep = rank_in_class(labels, self.num_classes) + self.kept[labels] < self.per_class
         self._features.append(features.cpu()[keep])
         self._labels.append(labels[keep])
         self.kept += torch.bincount(labels[keep], minlength=self.num_classes)
@@ -122,12 +120,14 @@ def equal_counts(fake_labels: torch.Tensor, real_labels: torch.Tensor,
     count = torch.minimum(torch.bincount(fake_labels, minlength=num_classes),
                           torch.bincount(real_labels, minlength=num_classes))
 
-    def mask(labels: torch.Tensor) -> torch.Tensor:
-        onehot = torch.nn.functional.one_hot(labels, num_classes)
-        rank = (onehot.cumsum(0) * onehot).sum(1) - 1
-        return rank < count[labels]
+    return (rank_in_class(fake_labels, num_classes) < count[fake_labels],
+            rank_in_class(real_labels, num_classes) < count[real_labels])
 
-    return mask(fake_labels), mask(real_labels)
+
+def rank_in_class(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """For each row, how many earlier rows share its class (0 for a class's first row)."""
+    onehot = torch.nn.functional.one_hot(labels, num_classes)
+    return (onehot.cumsum(0) * onehot).sum(1) - 1
 
 
 def class_frechet(fake: torch.Tensor, fake_labels: torch.Tensor, real: torch.Tensor,

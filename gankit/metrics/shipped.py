@@ -7,6 +7,9 @@ Each was trained (100 % held-out accuracy, see ``benchmarks/RESULTS.md``) by::
     gankit evaluator train --data shapes-single --labels class --size 20000 --resolution R \\
         --out shapes-single-R.safetensors
 
+The 32-px files were trained with the default ``robust`` perturbations (blur, noise,
+tone shift), so imperfect fakes are judged by their content; the 64-px files predate it.
+
 An evaluator judges images at the resolution it was trained at: resizing 32-px images
 to a 64-px evaluator costs it half its accuracy, so only an exact match is offered.
 """
