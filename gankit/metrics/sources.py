@@ -107,10 +107,10 @@ def _rechunked(batches: Iterator[torch.Tensor], batch_size: int) -> Iterator[tor
             pending.append(piece)
             held += len(piece)
             if held == batch_size:
-                yield pending[0] if len(pending) == 1 else torch.cat(pending)
+                yield torch.cat(pending)
                 pending, held = [], 0
     if held:
-        yield pending[0] if len(pending) == 1 else torch.cat(pending)
+        yield torch.cat(pending)
 
 
 def _check_batch(batch: object, role: str) -> None:

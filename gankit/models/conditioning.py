@@ -115,12 +115,10 @@ class LatentConditioner(nn.Module):
         return ConditionalNorm(norm, channels, self.num_classes) if self.in_norms else norm
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
-        if self.in_norms and cond is None:
+        if cond is None and (self.in_norms or self.encoder is not None):
             raise ValueError("this generator is conditional: pass a condition")
         if self.encoder is None:
             return z
-        if cond is None:
-            raise ValueError("this generator is conditional: pass a condition")
         return torch.cat([z, self.encoder(cond.to(z.dtype))], dim=1)
 
 
