@@ -151,7 +151,7 @@ def main() -> None:
     print(f"\nfeature extraction, {images} images:")
     print(f"  gankit          {images / extract_s:9.1f} img/s ({extract_s:.2f} s)")
     print(f"  torch-fidelity  {images / tf_extract_s:9.1f} img/s ({tf_extract_s:.2f} s)")
-    print(f"end to end (extraction + FID/IS/KID/PR):")
+    print("end to end (extraction + FID/IS/KID/PR):")
     print(f"  gankit          {images / ours_total_s:9.1f} img/s ({ours_total_s:.2f} s)")
     print(f"  torch-fidelity  {images / tf_total_s:9.1f} img/s ({tf_total_s:.2f} s)")
     for layer in ("2048", "logits_unbiased"):

@@ -16,13 +16,13 @@ from typing import Any
 
 import yaml
 
-from gankit.data.registry import DataRequest
+from gankit.data.request import DataRequest
 from gankit.errors import GankitError
 
 
 @dataclass
 class DataConfig(DataRequest):
-    """Which data, at which size (fields of :class:`~gankit.data.registry.DataRequest`),
+    """Which data, at which size (fields of :class:`~gankit.data.request.DataRequest`),
     plus ``flip``: random horizontal flips of training batches."""
 
     labels: str = "none"
@@ -95,6 +95,8 @@ class TrainConfig:
 
     ``steps`` counts generator updates; each is preceded by ``d_steps`` D updates on
     fresh real batches. ``epochs`` (> 0) overrides ``steps`` from the dataset size.
+    ``minutes`` (> 0) also ends the run once it has trained that long (wall clock,
+    evaluation time not counted, summed over resumes): the fair budget on one machine.
     ``ema`` is the decay of the generator's moving average (0 disables it).
     ``eval_every`` > 0 evaluates ``eval_metrics`` (fid, is, kid, pr, acc, fid_evaluator...)
     on ``eval_n`` samples; ``best_metric`` keeps ``checkpoints/best.pt``.
@@ -106,6 +108,7 @@ class TrainConfig:
 
     steps: int = 2000
     epochs: float = 0.0
+    minutes: float = 0.0
     batch_size: int = 64
     d_steps: int = 1
     ema: float = 0.0

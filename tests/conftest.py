@@ -12,3 +12,28 @@ def random_inception(tmp_path_factory):
     if not path.exists():
         save_random_inception_weights(path, seed=0)
     return path
+
+
+#: settings that make an image preset train in a fraction of a second on a CPU
+TINY = ["data.size=96", "data.resolution=32", "model.g_width=8", "model.d_width=8",
+        "train.batch_size=16", "train.tensorboard=false", "train.progress=false",
+        "train.grid_size=8", "train.device=cpu", "train.steps=2", "train.epochs=0"]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """``tiny_run(preset, *overrides)``: the run folder of ``preset`` trained with
+    :data:`TINY` settings (and ``overrides``), trained once per session."""
+    from gankit.config import load_config
+    from gankit.training import train
+
+    runs = {}
+
+    def make(preset: str, *overrides: str):
+        key = (preset, overrides)
+        if key not in runs:
+            runs[key] = tmp_path_factory.mktemp(preset) / "run"
+            train(load_config(preset, [*TINY, *overrides]), out=runs[key])
+        return runs[key]
+
+    return make

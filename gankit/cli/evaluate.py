@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 from gankit.errors import GankitError
 
@@ -39,59 +38,47 @@ def add_parser(sub) -> None:
     p.set_defaults(handler=run)
 
 
-def _metrics(args, has_evaluator: bool, conditional: bool, translation: bool
-             ) -> tuple[str, ...]:
-    if args.metrics:
-        return tuple(m.strip() for m in args.metrics.split(",") if m.strip())
-    names = ["l1", "psnr", "ssim", "fid", "kid"] if translation else ["fid", "is", "kid", "pr"]
-    if has_evaluator and conditional:
-        names += ["acc"] if translation else ["acc", "per_class"]
-    return tuple(names)
-
-
 def run(args) -> int:
-    from dataclasses import replace
-
-    from gankit.evaluation import EvaluationRequest, evaluate_model
-    from gankit.generate import conditions_from_file, load_generator
+    from gankit.device import pick_device
+    from gankit.metrics.defaults import default_metrics
     from gankit.metrics.shipped import default_evaluator
-    from gankit.training import build_dataset, pick_device
+    from gankit.runs import TrainedRun
+    from gankit.runs.evaluation import EvaluationRequest, evaluate_model
 
     if args.n <= 0:
         raise GankitError("--n must be positive")
-    device = pick_device(args.device)
-    G, cfg, spec, class_names, state = load_generator(args.run, device, not args.no_ema)
-    if spec.kind != "image":
+    run = TrainedRun.open(args.run, pick_device(args.device), not args.no_ema)
+    if run.spec.kind != "image":
         raise GankitError("evaluate measures image generators; this run generates 2-D points")
-    translation = spec.source_channels > 0
     # a translation run is judged on held-out pairs: the test split unless told otherwise
-    split = args.split or ("test" if translation else cfg.data.split)
-    real = build_dataset(replace(cfg.data, name=args.data or cfg.data.name, split=split))
+    split = args.split or ("test" if run.translation else None)
+    real = run.real_data(args.data, split)
     evaluator = args.evaluator or default_evaluator(real)
-    request = EvaluationRequest(_metrics(args, evaluator is not None, spec.num_classes > 0,
-                                         translation),
-                                args.n, args.seed, inception_weights=args.inception_weights,
+    metrics = (tuple(m.strip() for m in args.metrics.split(",") if m.strip()) if args.metrics
+               else default_metrics(run.translation, run.conditional, evaluator is not None))
+    request = EvaluationRequest(metrics, args.n, args.seed,
+                                inception_weights=args.inception_weights,
                                 allow_download=args.download, evaluator=evaluator,
                                 progress=not args.json)
-    conditions = (conditions_from_file(args.conditions, class_names)
-                  if args.conditions and not translation else None)
-    results, _ = evaluate_model(G, spec, real, request, device, config=cfg, conditions=conditions)
-    return _report(args, state, results)
+    conditions = (run.conditions_from_file(args.conditions)
+                  if args.conditions and not run.translation else None)
+    results, _ = evaluate_model(run.generator, run.spec, real, request, run.device,
+                                conditions=conditions)
+    return _report(args, run, results)
 
 
-def _report(args, state: dict, results: dict) -> int:
-    record = {"step": state.get("step"), "kind": "evaluate",
-              "checkpoint": state.get("path"), **results}
-    run_dir = Path(state["path"]).parent.parent
-    if (run_dir / "config.yaml").is_file():
-        with (run_dir / "metrics.jsonl").open("a") as f:
+def _report(args, run, results: dict) -> int:
+    record = {"step": run.step, "kind": "evaluate", "checkpoint": str(run.checkpoint),
+              **results}
+    if run.run_dir is not None:
+        with (run.run_dir / "metrics.jsonl").open("a") as f:
             f.write(json.dumps(record) + "\n")
     if args.json:
         print(json.dumps(record, allow_nan=True))
         return 0
     flat = {k: v for k, v in results.items() if not isinstance(v, (dict, list))}
     width = max(map(len, flat))
-    print(f"gankit: {state.get('path')} (step {state.get('step')})")
+    print(f"gankit: {run.checkpoint} (step {run.step})")
     for key, value in flat.items():
         print(f"  {key:<{width}}  {_number(value)}")
     if "per_class" in results:

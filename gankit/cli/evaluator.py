@@ -50,8 +50,8 @@ def _dataset(name: str, labels: str, resolution: int, channels: int, size: int, 
 
 
 def train(args) -> int:
+    from gankit.device import pick_device
     from gankit.metrics.evaluator import train_evaluator
-    from gankit.training import pick_device
 
     dataset = _dataset(args.data, args.labels, args.resolution, args.channels, args.size,
                        args.split, args.seed)
@@ -71,8 +71,8 @@ def train(args) -> int:
 
 
 def test(args) -> int:
+    from gankit.device import pick_device
     from gankit.metrics.evaluator import Evaluator
-    from gankit.training import pick_device
 
     evaluator = Evaluator.load(args.evaluator, pick_device(args.device))
     labels = "multi" if evaluator.multi_label else "class"

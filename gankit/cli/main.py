@@ -9,7 +9,8 @@ from gankit import __version__
 from gankit.errors import GankitError
 
 # Each module adds one sub-command: ``add_parser(subparsers)`` and ``run(args) -> int``.
-COMMAND_MODULES = ("train", "sample", "evaluate", "evaluator", "translate", "sketch", "presets")
+COMMAND_MODULES = ("train", "sample", "evaluate", "evaluator", "translate", "sketch", "presets",
+                   "compare", "augment", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:

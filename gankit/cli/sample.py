@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import torch
-
 from gankit.errors import GankitError
 
 
@@ -31,33 +29,31 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from gankit.generate import (class_condition, conditions_from_file, default_conditions,
-                                 generate_batches, load_generator, save_samples)
-    from gankit.training import pick_device
+    from gankit.device import pick_device
+    from gankit.runs import TrainedRun
+    from gankit.runs.grids import save_point_plot, save_samples
 
-    device = pick_device(args.device)
-    G, cfg, spec, class_names, state = load_generator(args.run, device, not args.no_ema)
-    if spec.source_channels:
+    run = TrainedRun.open(args.run, pick_device(args.device), not args.no_ema)
+    if run.translation:
         raise GankitError("this is an image-to-image model; use `gankit translate`")
     n = args.n
     if n <= 0 and not args.conditions:
         raise GankitError("--n must be positive")
-    if (args.class_ or args.conditions) and spec.num_classes == 0:
+    if (args.class_ or args.conditions) and not run.conditional:
         raise GankitError("this model is unconditional; drop --class / --conditions")
     if args.conditions:
-        cond = conditions_from_file(args.conditions, class_names)
+        cond = run.conditions_from_file(args.conditions)
         n = len(cond)
     elif args.class_ is not None:
-        cond = class_condition(args.class_, class_names, n)
+        cond = run.class_condition(args.class_, n)
     else:
-        cond = default_conditions(spec, n, args.seed)
+        cond = run.default_conditions(n, args.seed)
     if n <= 0:
         raise GankitError(f"{args.conditions} holds no conditions")
-    images = torch.cat(list(generate_batches(G, n, cond, seed=args.seed, device=device)))
+    images = run.sample(n, cond, seed=args.seed)
     if args.best is not None:
-        images, cond = _best(args, images, cond, spec, state, device)
-    if spec.kind == "points":
-        from gankit.training.samples import save_point_plot
+        images, cond = _best(args, run, images, cond)
+    if run.spec.kind == "points":
         save_point_plot(images, args.out)
         print(f"gankit: wrote {args.out}")
         return 0
@@ -67,13 +63,12 @@ def run(args) -> int:
     return 0
 
 
-def _best(args, images, cond, spec, state, device):
-    from gankit.evaluation import load_evaluator
-    from gankit.generate import best_of, rank_scores
+def _best(args, run, images, cond):
+    from gankit.runs.evaluation import load_evaluator
+    from gankit.runs.ranking import best_of, rank_scores
 
     if not 0 < args.best <= len(images):
         raise GankitError(f"--best must lie in 1..--n ({len(images)}); raise --n for a larger pool")
-    evaluator = load_evaluator(args.evaluator, device)
-    scores = rank_scores(images, cond, args.rank_by, state, spec, evaluator, device)
-    keep = best_of(scores, args.best)
+    evaluator = load_evaluator(args.evaluator, run.device)
+    keep = best_of(rank_scores(run, images, cond, args.rank_by, evaluator), args.best)
     return images[keep], (None if cond is None else cond[keep])

@@ -17,6 +17,8 @@ def add_parser(sub) -> None:
     length = p.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="generator steps to train")
     length.add_argument("--epochs", type=float, help="passes over the data instead of --steps")
+    p.add_argument("--minutes", type=float, help="also stop after this much training time "
+                   "(wall clock, evaluation excluded; train.minutes)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set optim.lr_g=1e-4 (repeatable)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
@@ -34,6 +36,8 @@ def _overrides(args) -> list[str]:
         out += [f"train.steps={args.steps}", "train.epochs=0"]
     if args.epochs is not None:
         out.append(f"train.epochs={args.epochs}")
+    if args.minutes is not None:
+        out.append(f"train.minutes={args.minutes}")
     if args.seed is not None:
         out.append(f"train.seed={args.seed}")
     if args.device:
@@ -47,7 +51,7 @@ def resolve_config(args):
     """The config for this invocation (preset/file, or the resumed run's, + overrides)
     and the loaded checkpoint when resuming."""
     from gankit.config import config_from_dict, load_config, merge, parse_override
-    from gankit.training import load_checkpoint
+    from gankit.runs import load_checkpoint
 
     if args.resume:
         state = load_checkpoint(args.resume)

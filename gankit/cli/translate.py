@@ -25,9 +25,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from gankit.device import pick_device
     from gankit.errors import GankitError
-    from gankit.training import pick_device
-    from gankit.translate import load_translator, translate_folder
+    from gankit.runs.translate import load_translator, translate_folder
 
     if args.batch_size <= 0 or args.grid_n <= 0:
         raise GankitError("--batch-size and --grid-n must be positive")

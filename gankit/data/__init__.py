@@ -1,8 +1,22 @@
-"""Datasets by name or path, held in memory as uint8 tensors."""
+"""Datasets by name or path, held in memory as uint8 tensors.
 
-from gankit.data import aligned, paired, shapes, toy2d  # noqa: F401  (registrations)
-from gankit.data.base import Batch, ImageDataset, PointDataset, to_uint8, to_unit
-from gankit.data.registry import DATASETS, DataRequest
+Importing this package is cheap (no torch): the dataset modules load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from gankit.data.request import DataRequest
+
+_EXPORTS = {
+    "Batch": "gankit.data.base",
+    "ImageDataset": "gankit.data.base",
+    "PointDataset": "gankit.data.base",
+    "to_uint8": "gankit.data.base",
+    "to_unit": "gankit.data.base",
+    "DATASETS": "gankit.data.registry",
+}
 
 
 def load_dataset(request: DataRequest):
@@ -12,5 +26,13 @@ def load_dataset(request: DataRequest):
     return resolve_dataset(request)
 
 
-__all__ = ["Batch", "DATASETS", "DataRequest", "ImageDataset", "PointDataset", "load_dataset",
-           "to_uint8", "to_unit"]
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'gankit.data' has no attribute {name!r}")
+    module = importlib.import_module(_EXPORTS[name])
+    if name == "DATASETS":
+        module.load_builtin_datasets()
+    return getattr(module, name)
+
+
+__all__ = ["DataRequest", "load_dataset", *_EXPORTS]

@@ -16,16 +16,18 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from gankit.data.base import ImageDataset
-from gankit.data.decode import IMAGE_EXTENSIONS, check_target, default_workers, square_image
-from gankit.data.paired import (check_channels, image_size, is_paired_folder, list_image_files,
-                                root_of, split_folder, with_root)
+from gankit.data.base import ImageDataset, check_label_mode
+from gankit.data.decode import (IMAGE_EXTENSIONS, check_channels, check_target, default_workers,
+                                square_image)
+from gankit.data.files import image_size, list_image_files, root_of, split_folder, with_root
+from gankit.data.paired import is_paired_folder
 from gankit.data.paths import register_path_format
 from gankit.data.registry import DATASETS, DataRequest
 from gankit.errors import GankitError
 
 # direction → (index of the source half, index of the target half); 0 = left, 1 = right
 DIRECTIONS = {"AtoB": (0, 1), "BtoA": (1, 0)}
+LABEL_MODES = ("auto", "none")
 _DETECT_SAMPLE = 8
 
 
@@ -110,12 +112,11 @@ def build_aligned(req: DataRequest) -> ImageDataset:
     direction = req.options.get("direction", "AtoB")
     if direction not in DIRECTIONS:
         raise GankitError(f"direction={direction!r} is not known; use AtoB or BtoA")
-    channels = check_channels(req.channels, "channels")
-    check_target(req.resolution, channels)
+    check_target(req.resolution, req.channels)
+    channels = req.channels
     source_channels = check_channels(req.options.get("source_channels", channels),
                                      "source_channels")
-    if req.labels in ("class", "multi"):
-        raise GankitError(f"aligned images in {root} have no labels; use labels=none or auto")
+    check_label_mode("aligned", req.labels, LABEL_MODES)
     folder = split_folder(root, req.split, lambda f: bool(list_image_files(f)))
     if folder is None:
         raise GankitError(f"no image files in {root} or its {req.split} folder; "

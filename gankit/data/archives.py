@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from gankit.data.base import ImageDataset
+from gankit.data.cache import fingerprint_file
 from gankit.data.decode import check_target, decode_many
 from gankit.data.folders import Layout, build_dataset, plan_layout
 from gankit.data.registry import DataRequest
@@ -76,8 +77,6 @@ class ArchiveSource:
 
     def fingerprint(self) -> str:
         """BLAKE2b of the archive's bytes."""
-        from gankit.data.cache import fingerprint_file
-
         return fingerprint_file(self.path)
 
     def load(self) -> ImageDataset:

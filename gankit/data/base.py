@@ -1,4 +1,4 @@
-"""In-memory dataset containers shared by every reader.
+"""In-memory dataset containers, and the label-mode check, shared by every reader.
 
 Every reader decodes once into one uint8 tensor at the model resolution; batches are
 cut from it with tensor indexing and augmented per batch, never per image in Python.
@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import torch
+
+from gankit.errors import GankitError
 
 
 @dataclass
@@ -113,3 +115,10 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
     """float ``[-1, 1]`` → uint8 ``[0, 255]`` (rounded, clamped)."""
     return images.detach().add(1.0).mul(127.5).round_().clamp_(0, 255).to(torch.uint8)
+
+
+def check_label_mode(dataset: str, labels: str, supported: tuple[str, ...]) -> None:
+    """Raise :class:`GankitError` unless ``labels`` is one of the modes ``dataset`` supports."""
+    if labels not in supported:
+        raise GankitError(f"{dataset}: labels={labels!r} is not supported; use one of: "
+                          + ", ".join(supported))

@@ -68,10 +68,16 @@ def is_image_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
+def check_channels(value: object, option: str = "channels") -> int:
+    """``value`` as a channel count; :class:`GankitError` naming ``option`` unless 1 or 3."""
+    if value not in CHANNEL_MODES:
+        raise GankitError(f"{option}={value!r} is not supported; use 1 (grayscale) or 3 (RGB)")
+    return int(value)  # type: ignore[arg-type]
+
+
 def check_target(resolution: int, channels: int) -> None:
     """Raise :class:`GankitError` unless ``resolution``/``channels`` can be produced."""
-    if channels not in CHANNEL_MODES:
-        raise GankitError(f"channels={channels!r} is not supported; use 1 (grayscale) or 3 (RGB)")
+    check_channels(channels)
     if not isinstance(resolution, int) or resolution < 1:
         raise GankitError(f"resolution={resolution!r} is not a positive whole number of pixels")
 

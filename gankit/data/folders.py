@@ -6,8 +6,9 @@ of it are planned by the same code, :func:`plan_layout`, and read identically):
 - class folders: ``root/<class>/**/*.png`` (CIFAR-10 image-folder layout). Classes
   are the sorted folder names; a label is the class's position in that list.
 - split folders: ``root/{train,valid,test}/<class>/...`` (or a flat folder per
-  split), chosen by ``DataRequest.split``; ``val`` and ``validation`` also name the
-  ``valid`` split. Loose files beside the split folders (``cards.csv``) are ignored.
+  split), chosen by ``DataRequest.split``; ``val``, ``validation``, ``training`` and
+  ``testing`` also name splits (:data:`~gankit.data.files.SPLIT_FOLDERS`). Loose
+  files beside the split folders (``cards.csv``) are ignored.
 - flat: ``root/*.png``, no labels.
 
 A single folder wrapping all of it (``cifar10/train/...``, common in archives) is
@@ -34,16 +35,14 @@ from typing import Iterable
 
 import torch
 
-from gankit.data.base import ImageDataset
+from gankit.data.base import ImageDataset, check_label_mode
+from gankit.data.cache import fingerprint_files
 from gankit.data.decode import IMAGE_EXTENSIONS, check_target, decode_many, is_image_name
+from gankit.data.files import SPLIT_FOLDERS
 from gankit.data.registry import DataRequest
 from gankit.errors import GankitError
 
-SPLIT_FOLDERS = {"train": ("train",), "valid": ("valid", "val", "validation"),
-                 "test": ("test",)}
-"""Split name → folder names that hold it."""
-
-LABEL_MODES = ("auto", "none", "class", "multi")
+LABEL_MODES = ("auto", "none", "class")
 
 JUNK_FILES = frozenset({"thumbs.db", "desktop.ini"})
 JUNK_FOLDERS = frozenset({"__MACOSX"})
@@ -72,13 +71,6 @@ class Layout:
     root: str
 
 
-def check_labels_mode(labels: str) -> None:
-    """Raise unless ``labels`` is one of :data:`LABEL_MODES`."""
-    if labels not in LABEL_MODES:
-        raise GankitError(f"labels={labels!r} is not a label mode; use one of: "
-                          + ", ".join(LABEL_MODES))
-
-
 def is_skipped(path: str) -> bool:
     """Whether a relative path is junk to skip silently (hidden, ``__MACOSX``...)."""
     parts = path.split("/")
@@ -100,7 +92,7 @@ def plan_layout(paths: Iterable[str], where: str, split: str = "train",
         GankitError: no images, a missing split, a stray non-image file, images
             beside class folders, or labels the layout cannot give.
     """
-    check_labels_mode(labels)
+    check_label_mode(where, labels, LABEL_MODES)
     if split not in SPLIT_FOLDERS:
         raise GankitError(f"split={split!r} is not a split; use one of: "
                           + ", ".join(SPLIT_FOLDERS))
@@ -165,9 +157,6 @@ def _choose_split(files: list[str], root: str, split: str, where: str) -> str:
 def _read_classes(files: list[str], root: str, labels: str, where: str) -> Layout:
     direct, folders = _children(files, root)
     inside = _show(where, root)
-    if labels == "multi":
-        raise GankitError(f"{inside} is not multi-label data; labels='multi' needs data such "
-                          "as iCLEVR (objects.json + train.json), so use labels='class' or 'auto'")
     if not folders:
         for path in direct:
             _require_image(path, where)
@@ -256,8 +245,6 @@ class FolderSource:
 
     def fingerprint(self) -> str:
         """Relative paths, sizes and modification times of the chosen files."""
-        from gankit.data.cache import fingerprint_files
-
         return fingerprint_files(self.root, self.layout.files)
 
     def load(self) -> ImageDataset:

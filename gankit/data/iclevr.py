@@ -24,15 +24,17 @@ from typing import Any
 
 import torch
 
-from gankit.data.base import ImageDataset
+from gankit.data.base import ImageDataset, check_label_mode
+from gankit.data.cache import fingerprint_file, fingerprint_files
 from gankit.data.decode import check_target, decode_many
-from gankit.data.folders import check_labels_mode
 from gankit.data.registry import DataRequest
 from gankit.errors import GankitError
 
 OBJECTS_FILE = "objects.json"
 IMAGE_FOLDERS = ("iclevr", "images", ".")
 """Where the images are looked for, in order, when ``options["images"]`` is unset."""
+
+LABEL_MODES = ("auto", "none", "multi")
 
 ObjectNames = Mapping[str, int] | Sequence[str] | str | os.PathLike
 
@@ -126,10 +128,7 @@ class IclevrSource:
 
     def __init__(self, root: Path, req: DataRequest):
         check_target(req.resolution, req.channels)
-        check_labels_mode(req.labels)
-        if req.labels == "class":
-            raise GankitError(f"{root} is multi-label iCLEVR data; use labels='multi' "
-                              "(or 'auto'), not 'class'")
+        check_label_mode(f"iCLEVR {root}", req.labels, LABEL_MODES)
         self.root, self.req = Path(root), req
         self.objects = load_objects(self.root / OBJECTS_FILE)
         self.labels_file = self.root / f"{req.split}.json"
@@ -168,8 +167,6 @@ class IclevrSource:
 
     def fingerprint(self) -> str:
         """The label files' bytes plus the images' paths, sizes and mtimes."""
-        from gankit.data.cache import fingerprint_file, fingerprint_files
-
         parts = [fingerprint_file(self.root / OBJECTS_FILE), fingerprint_file(self.labels_file),
                  fingerprint_files(self.image_dir, self.files), str(self.image_dir.resolve())]
         return "-".join(parts)

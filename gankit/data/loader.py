@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from gankit.data.base import Batch, Dataset, ImageDataset, to_unit
+from gankit.errors import GankitError
 
 GPU_RESIDENT_BYTES = 4 << 30
 
@@ -38,7 +39,6 @@ class BatchLoader:
     def __init__(self, dataset: Dataset, batch_size: int, device: torch.device | str = "cpu",
                  flip: bool = False, seed: int = 0):
         if len(dataset) < batch_size:
-            from gankit.errors import GankitError
             raise GankitError(f"the dataset has {len(dataset)} items, fewer than one batch "
                               f"of {batch_size}; lower train.batch_size")
         self.dataset = dataset

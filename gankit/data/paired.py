@@ -18,16 +18,15 @@ missing or malformed label row) is a :class:`GankitError` naming the file.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import os
 from pathlib import Path
 
 import torch
-from PIL import Image
 
-from gankit.data.base import ImageDataset
-from gankit.data.decode import CHANNEL_MODES, IMAGE_EXTENSIONS, check_target, decode_many
-from gankit.data.folders import check_labels_mode
+from gankit.data.base import ImageDataset, check_label_mode
+from gankit.data.decode import IMAGE_EXTENSIONS, check_channels, check_target
+from gankit.data.files import (SPLIT_FOLDERS, image_size, list_image_files, load_many, root_of,
+                               split_folder, with_root)
 from gankit.data.paths import register_path_format
 from gankit.data.registry import DATASETS, DataRequest
 from gankit.errors import GankitError
@@ -35,91 +34,8 @@ from gankit.errors import GankitError
 IMAGE_DIR_NAMES = ("images", "image", "imgs", "img", "photos", "photo")
 SKETCH_DIR_NAMES = ("sketches", "sketch", "edges", "edge", "outlines", "outline",
                     "contours", "contour")
-SPLIT_ALIASES = {"train": ("train", "training"), "valid": ("valid", "val", "validation"),
-                 "test": ("test", "testing")}
 INDEX_COLUMN_NAMES = ("", "index", "idx", "#", "no", "unnamed: 0")
-EXIF_ORIENTATION = 0x0112
-
-
-# ---------------------------------------------------------------- files and decoding
-
-def list_image_files(folder: Path) -> dict[str, Path]:
-    """Image files of ``folder`` by stem, sorted; two files with one stem are an error."""
-    files: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        if (path.name.startswith(".") or not path.is_file()
-                or path.suffix.lower() not in IMAGE_EXTENSIONS):
-            continue
-        if path.stem in files:
-            raise GankitError(f"{files[path.stem]} and {path} share the name {path.stem!r}; "
-                              "keep one file per name")
-        files[path.stem] = path
-    return files
-
-
-def _display_size(image: Image.Image) -> tuple[int, int]:
-    """``(width, height)`` as shown, i.e. after the EXIF rotation the decoder applies."""
-    width, height = image.size
-    rotated = image.getexif().get(EXIF_ORIENTATION) in (5, 6, 7, 8)
-    return (height, width) if rotated else (width, height)
-
-
-def image_size(path: Path) -> tuple[int, int]:
-    """``(width, height)`` of an image file as decoded, read from its header only."""
-    try:
-        with Image.open(path) as image:
-            return _display_size(image)
-    except (OSError, ValueError) as error:
-        raise GankitError(f"{path} is not a readable image ({error}); "
-                          "remove or replace it") from None
-
-
-def _reader(path: Path):
-    def read() -> bytes:
-        try:
-            return path.read_bytes()
-        except OSError as error:
-            raise GankitError(f"cannot read {path} ({error.strerror}); check the file") from None
-    return read
-
-
-def load_many(paths: list[Path], resolution: int, channels: int) -> torch.Tensor:
-    """Decode files to one uint8 ``[N, C, H, W]`` tensor with :func:`decode_many`."""
-    return decode_many(((str(p), _reader(p)) for p in paths), len(paths), resolution, channels)
-
-
-def check_channels(value: object, option: str) -> int:
-    if value not in CHANNEL_MODES:
-        raise GankitError(f"{option}={value!r} is not supported; use 1 (grayscale) or 3 (RGB)")
-    return int(value)  # type: ignore[arg-type]
-
-
-def split_folder(root: Path, split: str, holds_data) -> Path | None:
-    """The folder of ``split`` under ``root`` (``train``/``training``...) that
-    ``holds_data``, else ``root`` itself when it holds the data directly, else ``None``."""
-    for name in SPLIT_ALIASES.get(split, (split,)):
-        candidate = root / name
-        if candidate.is_dir() and holds_data(candidate):
-            return candidate
-    return root if holds_data(root) else None
-
-
-def root_of(req: DataRequest, dataset: str) -> Path:
-    """The dataset folder: ``options["root"]``, else ``req.name`` when that is a folder."""
-    root = req.options.get("root")
-    if root is None and Path(req.name).is_dir():
-        root = req.name
-    if root is None:
-        raise GankitError(f"dataset {dataset!r} needs its folder; set options root=PATH")
-    root = Path(root).expanduser()
-    if not root.is_dir():
-        raise GankitError(f"{root} is not a folder; set options root to the {dataset} data folder")
-    return root
-
-
-def with_root(path: str | os.PathLike, req: DataRequest) -> DataRequest:
-    """``req`` with ``options["root"] = path`` (for path-format loaders)."""
-    return dataclasses.replace(req, options={**req.options, "root": str(path)})
+LABEL_MODES = ("auto", "none", "class", "multi")
 
 
 # ---------------------------------------------------------------- pairing
@@ -276,7 +192,7 @@ def is_paired_folder(path: str | os.PathLike) -> bool:
     if _pair_dirs(path, {}) is not None:
         return True
     return any(_pair_dirs(path / name, {}) is not None
-               for names in SPLIT_ALIASES.values() for name in names if (path / name).is_dir())
+               for names in SPLIT_FOLDERS.values() for name in names if (path / name).is_dir())
 
 
 @DATASETS.register("paired", help="images and sketches matched by name (+ labels CSV)")
@@ -296,9 +212,8 @@ def build_paired(req: DataRequest) -> ImageDataset:
     when ``req.paired`` (the pairing is checked either way).
     """
     root = root_of(req, "paired")
-    channels = check_channels(req.channels, "channels")
-    check_target(req.resolution, channels)
-    check_labels_mode(req.labels)
+    check_target(req.resolution, req.channels)
+    check_label_mode("paired", req.labels, LABEL_MODES)
     sketch_channels = check_channels(req.options.get("sketch_channels", 1), "sketch_channels")
     folder = split_folder(root, req.split, lambda f: _pair_dirs(f, req.options) is not None)
     if folder is None:
@@ -326,7 +241,7 @@ def build_paired(req: DataRequest) -> ImageDataset:
         labels = torch.stack([by_id[stem] for stem in stems])
         meta.update(labels_csv=str(csv_path), labels_layout=layout)
 
-    images = load_many([image for _, image, _ in pairs], req.resolution, channels)
+    images = load_many([image for _, image, _ in pairs], req.resolution, req.channels)
     sources = (load_many([sketch for _, _, sketch in pairs], req.resolution, sketch_channels)
                if req.paired else None)
     return ImageDataset(images, labels, class_names, sources, stems,

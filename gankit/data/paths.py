@@ -22,7 +22,7 @@ from gankit.data.base import Dataset
 from gankit.data.cache import load_cached
 from gankit.data.folders import FolderSource
 from gankit.data.iclevr import IclevrSource, is_iclevr
-from gankit.data.registry import DATASETS, DataRequest
+from gankit.data.registry import DATASETS, DataRequest, load_builtin_datasets
 from gankit.errors import GankitError
 
 
@@ -86,6 +86,7 @@ def load_path(req: DataRequest) -> Dataset:
         GankitError: the path does not exist, is a file of no known format, or the
             request asks for paired sources the format does not have.
     """
+    load_builtin_datasets()
     path = Path(req.name).expanduser()
     if not path.exists():
         builtins = ", ".join(DATASETS.names()) or "none registered"
@@ -108,6 +109,7 @@ def resolve_dataset(req: DataRequest) -> Dataset:
     A registered name wins over a folder of the same name; write ``./shapes`` for the
     folder.
     """
+    load_builtin_datasets()
     if req.name in DATASETS:
         return DATASETS.get(req.name)(req)
     return load_path(req)

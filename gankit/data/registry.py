@@ -1,47 +1,19 @@
-"""The dataset registry and the request every dataset builder takes."""
+"""The dataset registry: name → builder taking a :class:`DataRequest`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable
 
 from gankit.data.base import Dataset
+from gankit.data.request import DataRequest
 from gankit.registry import Registry
-
-
-@dataclass
-class DataRequest:
-    """What a caller wants from a dataset.
-
-    Attributes:
-        name: a registered dataset name (``shapes``, ``toy2d``...) or a path
-            (image folder, ``.zip``/``.tar.gz`` archive, iCLEVR folder, paired folder).
-        resolution: side of the square images to produce.
-        channels: 1 (grayscale) or 3 (RGB).
-        labels: ``"auto"`` (whatever the data has), ``"none"``, ``"class"`` (single
-            label; required), or ``"multi"`` (multi-hot; required).
-        split: ``train`` / ``test`` / ``valid`` where the data has splits.
-        size: number of items for procedural datasets (0: the dataset's default).
-        seed: seed of procedural datasets.
-        paired: also load the paired source images (sketches) as ``sources``.
-        options: dataset-specific extras (e.g. ``{"mixture": "ring8"}``).
-        cache_dir: where decoded uint8 tensors are cached (``None``: the default,
-            ``$GANKIT_CACHE/datasets`` or ``~/.cache/gankit/datasets``); ``""``
-            disables the cache.
-    """
-
-    name: str = "shapes"
-    resolution: int = 32
-    channels: int = 3
-    labels: str = "auto"
-    split: str = "train"
-    size: int = 0
-    seed: int = 0
-    paired: bool = False
-    options: dict = field(default_factory=dict)
-    cache_dir: str | None = None
 
 
 DatasetBuilder = Callable[[DataRequest], Dataset]
 
 DATASETS: Registry[DatasetBuilder] = Registry("dataset")
+
+
+def load_builtin_datasets() -> None:
+    """Register the built-in datasets (their modules register themselves on import)."""
+    from gankit.data import aligned, paired, shapes, toy2d  # noqa: F401  (they import this module)

@@ -36,7 +36,8 @@ from typing import NamedTuple
 
 import torch
 
-from gankit.data.base import ImageDataset
+from gankit.data.base import ImageDataset, check_label_mode
+from gankit.data.decode import check_channels
 from gankit.data.registry import DATASETS, DataRequest
 from gankit.errors import GankitError
 
@@ -155,8 +156,7 @@ def _check(n: int, resolution: int, channels: int, min_objects: int, max_objects
     if not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION:
         raise GankitError(f"shapes: resolution {resolution} is out of range; "
                           f"use {MIN_RESOLUTION}..{MAX_RESOLUTION}")
-    if channels not in (1, 3):
-        raise GankitError(f"shapes: channels={channels} is not supported; use 1 or 3")
+    check_channels(channels)
     if not 1 <= min_objects <= max_objects <= MAX_OBJECTS:
         raise GankitError(f"shapes: min_objects={min_objects}, max_objects={max_objects} "
                           f"is invalid; use 1 <= min_objects <= max_objects <= {MAX_OBJECTS}")
@@ -359,10 +359,8 @@ def _object_range(dataset: str, options: dict, one_object: bool) -> tuple[int, i
 def _build(req: DataRequest, dataset: str, auto_labels: str, allowed: tuple[str, ...],
            one_object: bool = False) -> ImageDataset:
     check_options(dataset, req.options, allowed)
+    check_label_mode(dataset, req.labels, ("auto", *_LABELERS))
     labels = auto_labels if req.labels == "auto" else req.labels
-    if labels not in _LABELERS:
-        raise GankitError(f"{dataset}: labels={req.labels!r} is not supported; use one of: "
-                          f"auto, {', '.join(_LABELERS)}")
     low, high = _object_range(dataset, req.options, one_object or labels == "class")
     seed = split_seed(req.seed, req.split, dataset)
     if req.size < 0:

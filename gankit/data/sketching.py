@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage
 
-from gankit.data.paired import list_image_files
+from gankit.data.files import list_image_files
 from gankit.errors import GankitError
 from gankit.registry import Registry
 

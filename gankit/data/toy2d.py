@@ -17,7 +17,7 @@ from typing import Callable
 
 import torch
 
-from gankit.data.base import PointDataset
+from gankit.data.base import PointDataset, check_label_mode
 from gankit.data.registry import DATASETS, DataRequest
 from gankit.data.shapes import check_options, split_seed
 from gankit.errors import GankitError
@@ -117,9 +117,7 @@ _LABEL_MODES = {"auto": _keep_labels, "class": _require_labels, "none": _drop_la
 
 
 def _build(req: DataRequest, dataset: str, mixture: str) -> PointDataset:
-    if req.labels not in _LABEL_MODES:
-        raise GankitError(f"{dataset}: labels={req.labels!r} is not supported for 2-D "
-                          f"points; use one of: {', '.join(_LABEL_MODES)}")
+    check_label_mode(dataset, req.labels, tuple(_LABEL_MODES))
     if req.paired:
         raise GankitError(f"{dataset}: 2-D points have no paired sources; set paired=false")
     seed = split_seed(req.seed, req.split, "toy2d")

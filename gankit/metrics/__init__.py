@@ -12,7 +12,8 @@ import importlib
 _EXPORTS = {
     "compute_metrics": "gankit.metrics.compute",
     "MetricSuite": "gankit.metrics.compute",
-    "METRICS": "gankit.metrics.compute",
+    "metric": "gankit.metrics.registry",
+    "metric_names": "gankit.metrics.registry",
     "DEFAULTS": "gankit.metrics.defaults",
     "DEFAULT_METRICS": "gankit.metrics.defaults",
     "EXTRACTORS": "gankit.metrics.extractors",

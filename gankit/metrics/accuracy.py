@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from gankit.metrics.registry import HIGHER, MetricSpec, register_metric
+
 
 def top1_hits(logits: torch.Tensor, labels: torch.Tensor) -> tuple[int, int]:
     """Correct arg-max predictions and the number of images."""
@@ -43,3 +45,8 @@ def pooled_accuracy(counts: list[tuple[int, int]]) -> float:
     hits = sum(h for h, _ in counts)
     total = sum(t for _, t in counts)
     return hits / total if total else float("nan")
+
+
+register_metric(MetricSpec("acc", {"acc": HIGHER}, conditional=True),
+                help="the domain evaluator's accuracy on fakes asked for a condition "
+                     "(top-1, or the iCLEVR top-k rule for multi-label models)")

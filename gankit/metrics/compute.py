@@ -21,20 +21,17 @@ from gankit.metrics.cache import cache_file, default_cache_dir, load_feature_set
 from gankit.metrics.defaults import DEFAULT_METRICS, DEFAULTS
 from gankit.metrics.extractors import EXTRACTORS, ExtractorOptions
 from gankit.metrics.features import FeatureExtractor, FeatureSet, extract_feature_sets
-from gankit.metrics.registry import METRICS, MetricSpec
+from gankit.metrics.registry import MetricSpec, metric
 from gankit.metrics.sources import ImageSource
 
-# Importing the metric modules registers them.
-from gankit.metrics import fid, isc, kid, prc  # noqa: E402, F401  isort: skip
-
-__all__ = ["METRICS", "MetricSuite", "compute_metrics"]
+__all__ = ["MetricSuite", "compute_metrics"]
 
 
 class MetricSuite:
     """A fixed set of metrics with its feature extractors loaded once.
 
     Args:
-        metrics: names in :data:`METRICS` (``fid``, ``is``, ``kid``, ``pr``,
+        metrics: registered feature metrics (``fid``, ``is``, ``kid``, ``pr``,
             ``fid_evaluator``, ``kid_evaluator``, ``pr_evaluator``).
         inception_weights: explicit path of ``pt_inception-2015-12-05-6726825d.pth``
             (``None``: ``$GANKIT_INCEPTION_WEIGHTS``, then the torch hub cache).
@@ -62,7 +59,11 @@ class MetricSuite:
                  extractors: dict[str, FeatureExtractor] | None = None):
         if isinstance(metrics, str):
             metrics = (metrics,)
-        self.specs: list[MetricSpec] = [METRICS.get(name) for name in dict.fromkeys(metrics)]
+        self.specs: list[MetricSpec] = [metric(name) for name in dict.fromkeys(metrics)]
+        computed_elsewhere = [spec.name for spec in self.specs if not spec.from_features]
+        if computed_elsewhere:
+            raise GankitError(f"metric {computed_elsewhere[0]!r} is not computed from image "
+                              "features; evaluate a generator for it (gankit evaluate)")
         unknown = sorted(set(settings or {}) - set(DEFAULTS))
         if unknown:
             raise GankitError(f"unknown metric setting {unknown[0]!r}; choose from: "
@@ -83,10 +84,6 @@ class MetricSuite:
         if space not in self._extractors:
             self._extractors[space] = EXTRACTORS.get(space)(self.options)
         return self._extractors[space]
-
-    def describe(self) -> dict[str, str]:
-        """Feature space → extractor description (weights file...), for reports."""
-        return {space: self.extractor(space).description for space in self._layers(False)}
 
     def compute(self, fake: ImageSource, real: ImageSource | None = None, *,
                 n: int | None = None, n_real: int | None = None,
@@ -201,6 +198,7 @@ def _known_count(real: ImageSource | None, n_real: int | None) -> int | None:
     if isinstance(real, (torch.Tensor, ImageDataset)):
         return len(real)
     return None
+
 
 def compute_metrics(fake: ImageSource, real: ImageSource | None = None,
                     metrics: tuple[str, ...] | list[str] = DEFAULT_METRICS, *,

@@ -8,6 +8,21 @@ from __future__ import annotations
 
 #: Metrics computed when the caller names none.
 DEFAULT_METRICS: tuple[str, ...] = ("fid", "is", "kid", "pr")
+#: ... for image-to-image runs (against their held-out targets).
+TRANSLATION_METRICS: tuple[str, ...] = ("l1", "psnr", "ssim", "fid", "kid")
+#: ... in a domain evaluator's feature space (no Inception weights needed).
+EVALUATOR_METRICS: tuple[str, ...] = ("fid_evaluator", "kid_evaluator", "pr_evaluator")
+
+
+def default_metrics(translation: bool = False, conditional: bool = False,
+                    has_evaluator: bool = False) -> tuple[str, ...]:
+    """What ``gankit evaluate`` measures when not told: the standard set, plus the
+    evaluator's accuracy (and per-class figures) for conditional models when an
+    evaluator is known."""
+    names = list(TRANSLATION_METRICS if translation else DEFAULT_METRICS)
+    if has_evaluator and conditional:
+        names += ["acc"] if translation else ["acc", "per_class"]
+    return tuple(names)
 
 #: Settings a caller may override through ``settings={...}``.
 DEFAULTS: dict[str, object] = {

@@ -19,7 +19,7 @@ from torch_fidelity.metric_fid import (
 from gankit.metrics.evaluator_features import EVALUATOR_LAYER, EVALUATOR_SPACE
 from gankit.metrics.features import FeatureSet
 from gankit.metrics.inception import POOL3
-from gankit.metrics.registry import MetricSpec, register_metric
+from gankit.metrics.registry import LOWER, MetricSpec, register_metric
 
 
 def feature_statistics(features: torch.Tensor) -> dict[str, np.ndarray]:
@@ -49,8 +49,10 @@ def _fid_metric(layer: str, key: str):
     return compute
 
 
-register_metric(MetricSpec("fid", "inception", (POOL3,), (POOL3,), _fid_metric(POOL3, "fid")),
+register_metric(MetricSpec("fid", {"fid": LOWER}, "inception", (POOL3,), (POOL3,),
+                           _fid_metric(POOL3, "fid")),
                 help="Fréchet Inception Distance (InceptionV3 pool3, torch-fidelity)")
-register_metric(MetricSpec("fid_evaluator", EVALUATOR_SPACE, (EVALUATOR_LAYER,),
-                           (EVALUATOR_LAYER,), _fid_metric(EVALUATOR_LAYER, "fid_evaluator")),
+register_metric(MetricSpec("fid_evaluator", {"fid_evaluator": LOWER}, EVALUATOR_SPACE,
+                           (EVALUATOR_LAYER,), (EVALUATOR_LAYER,),
+                           _fid_metric(EVALUATOR_LAYER, "fid_evaluator")),
                 help="Fréchet distance in the domain evaluator's features (not Inception FID)")

@@ -16,7 +16,7 @@ from torch_fidelity.metric_isc import (
 from gankit.errors import GankitError
 from gankit.metrics.features import FeatureSet
 from gankit.metrics.inception import LOGITS
-from gankit.metrics.registry import MetricSpec, register_metric
+from gankit.metrics.registry import HIGHER, LOWER, MetricSpec, register_metric
 
 
 def inception_score(logits: torch.Tensor, splits: int, shuffle: bool = True,
@@ -46,5 +46,6 @@ def _inception_score_metric(fake: FeatureSet, real: FeatureSet | None, settings:
     return {"is_mean": mean, "is_std": std}
 
 
-register_metric(MetricSpec("is", "inception", (LOGITS,), (), _inception_score_metric),
+register_metric(MetricSpec("is", {"is_mean": HIGHER, "is_std": LOWER}, "inception", (LOGITS,), (),
+                           _inception_score_metric),
                 help="Inception Score (generated images only, torch-fidelity)")

@@ -19,7 +19,7 @@ from gankit.errors import GankitError
 from gankit.metrics.evaluator_features import EVALUATOR_LAYER, EVALUATOR_SPACE
 from gankit.metrics.features import FeatureSet
 from gankit.metrics.inception import POOL3
-from gankit.metrics.registry import MetricSpec, register_metric
+from gankit.metrics.registry import LOWER, MetricSpec, register_metric
 
 
 def kernel_distance(fake: torch.Tensor, real: torch.Tensor, subsets: int, subset_size: int,
@@ -51,8 +51,14 @@ def _kid_metric(layer: str, prefix: str):
     return compute
 
 
-register_metric(MetricSpec("kid", "inception", (POOL3,), (POOL3,), _kid_metric(POOL3, "kid")),
+def _kid_keys(prefix: str) -> dict[str, bool]:
+    return {f"{prefix}_mean": LOWER, f"{prefix}_std": LOWER}
+
+
+register_metric(MetricSpec("kid", _kid_keys("kid"), "inception", (POOL3,), (POOL3,),
+                           _kid_metric(POOL3, "kid")),
                 help="Kernel Inception Distance (InceptionV3 pool3, torch-fidelity)")
-register_metric(MetricSpec("kid_evaluator", EVALUATOR_SPACE, (EVALUATOR_LAYER,),
-                           (EVALUATOR_LAYER,), _kid_metric(EVALUATOR_LAYER, "kid_evaluator")),
+register_metric(MetricSpec("kid_evaluator", _kid_keys("kid_evaluator"), EVALUATOR_SPACE,
+                           (EVALUATOR_LAYER,), (EVALUATOR_LAYER,),
+                           _kid_metric(EVALUATOR_LAYER, "kid_evaluator")),
                 help="Kernel distance in the domain evaluator's feature space (not Inception KID)")

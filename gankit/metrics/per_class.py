@@ -27,6 +27,8 @@ import torch
 
 from gankit.metrics.accuracy import object_matches
 from gankit.metrics.diversity import grouped_pairwise_distance
+from gankit.metrics.fid import feature_statistics, frechet_distance
+from gankit.metrics.registry import HIGHER, LOWER, MetricSpec, register_metric
 
 #: most images per class, fake and real, behind the diversity and intra-FID figures
 MAX_PER_CLASS = 200
@@ -134,8 +136,6 @@ def class_frechet(fake: torch.Tensor, fake_labels: torch.Tensor, real: torch.Ten
                   real_labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     """Float64 ``[K]`` Fréchet distance between the fake and the real features of each
     class (NaN where a side has fewer than two rows)."""
-    from gankit.metrics.fid import feature_statistics, frechet_distance
-
     out = torch.full((num_classes,), NAN, dtype=torch.float64)
     for c in range(num_classes):
         f, r = fake[fake_labels == c], real[real_labels == c]
@@ -236,3 +236,11 @@ def _lowest(values: torch.Tensor, class_names: list[str], worst: int) -> list[st
     """Names of the ``worst`` classes with the lowest values (NaN skipped; ties by index)."""
     ranked = sorted((float(v), c) for c, v in enumerate(values) if not math.isnan(float(v)))
     return [class_names[c] for _, c in ranked[:worst]]
+
+
+register_metric(MetricSpec("per_class", {
+    "fid_evaluator_class_mean": LOWER, "fid_evaluator_class_max": LOWER,
+    "acc_class_mean": HIGHER, "acc_class_min": HIGHER,
+    "diversity_ratio": HIGHER, "diversity_ratio_min": HIGHER}, conditional=True),
+    help="each class's evaluator accuracy, diversity against real images and intra-FID, "
+         "and the worst classes")

@@ -22,7 +22,7 @@ from gankit.errors import GankitError
 from gankit.metrics.evaluator_features import EVALUATOR_LAYER, EVALUATOR_SPACE
 from gankit.metrics.features import FeatureSet
 from gankit.metrics.inception import POOL3
-from gankit.metrics.registry import MetricSpec, register_metric
+from gankit.metrics.registry import HIGHER, MetricSpec, register_metric
 
 
 def precision_recall(fake: torch.Tensor, real: torch.Tensor, neighborhood: int,
@@ -81,8 +81,15 @@ def _pr_metric(layer: str, suffix: str):
     return compute
 
 
-register_metric(MetricSpec("pr", "inception", (POOL3,), (POOL3,), _pr_metric(POOL3, "")),
+def _pr_keys(suffix: str) -> dict[str, bool]:
+    return {name + suffix: HIGHER
+            for name in ("f_score", "precision", "recall", "density", "coverage")}
+
+
+register_metric(MetricSpec("pr", _pr_keys(""), "inception", (POOL3,), (POOL3,),
+                           _pr_metric(POOL3, "")),
                 help="precision, recall, F-score, density and coverage (InceptionV3 pool3)")
-register_metric(MetricSpec("pr_evaluator", EVALUATOR_SPACE, (EVALUATOR_LAYER,),
-                           (EVALUATOR_LAYER,), _pr_metric(EVALUATOR_LAYER, "_evaluator")),
+register_metric(MetricSpec("pr_evaluator", _pr_keys("_evaluator"), EVALUATOR_SPACE,
+                           (EVALUATOR_LAYER,), (EVALUATOR_LAYER,),
+                           _pr_metric(EVALUATOR_LAYER, "_evaluator")),
                 help="precision/recall/density/coverage in the domain evaluator's feature space")

@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from gankit.data.base import Dataset, ImageDataset
+from gankit.data.shapes import OBJECT_NAMES
 
 RESOLUTIONS = (32, 64)
 
@@ -35,8 +36,6 @@ def shipped_evaluator_path(multi_label: bool, resolution: int) -> Path | None:
 def default_evaluator(dataset: Dataset) -> Path | None:
     """The shipped evaluator that fits ``dataset`` (shapes' 24 object names, RGB, 32 or
     64 px), or ``None``."""
-    from gankit.data.shapes import OBJECT_NAMES
-
     if (not isinstance(dataset, ImageDataset) or dataset.labels is None
             or list(dataset.class_names or []) != list(OBJECT_NAMES) or dataset.shape[0] != 3):
         return None

@@ -23,6 +23,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from gankit.metrics.registry import HIGHER, LOWER, MetricSpec, register_metric
+
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
 SSIM_K1, SSIM_K2 = 0.01, 0.03
@@ -122,3 +124,11 @@ def translation_metrics(outputs: torch.Tensor, targets: torch.Tensor,
 
 
 __all__ = ["gaussian_window", "l1_error", "psnr", "ssim", "translation_metrics"]
+
+
+register_metric(MetricSpec("l1", {"l1": LOWER}),
+                help="mean absolute error of translations against their targets")
+register_metric(MetricSpec("psnr", {"psnr": HIGHER}),
+                help="peak signal-to-noise ratio of translations against their targets, dB")
+register_metric(MetricSpec("ssim", {"ssim": HIGHER}),
+                help="structural similarity of translations against their targets")

@@ -2,7 +2,7 @@
 
 from gankit.models.base import DataSpec, Discriminator, DOutput, Generator
 from gankit.models.registry import (DISCRIMINATORS, GENERATORS, build_discriminator,
-                                    build_generator, count_parameters)
+                                    build_generator)
 
 __all__ = ["DataSpec", "Discriminator", "DOutput", "Generator", "DISCRIMINATORS",
-           "GENERATORS", "build_discriminator", "build_generator", "count_parameters"]
+           "GENERATORS", "build_discriminator", "build_generator"]

@@ -21,6 +21,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from gankit.errors import GankitError
 from gankit.registry import Registry
 
 
@@ -102,7 +103,6 @@ class LatentConditioner(nn.Module):
     def __init__(self, kind: str, num_classes: int, embed_dim: int):
         super().__init__()
         if kind != "none" and num_classes <= 0:
-            from gankit.errors import GankitError
             raise GankitError(f"model.g_cond={kind!r} needs labelled data; "
                               "set data.labels to class or multi")
         self.encoder, self.extra_dim = LATENT_CONDITIONING.get(kind)(num_classes, embed_dim)
@@ -213,7 +213,6 @@ def input_conditioner(kind: str, num_classes: int, embed_dim: int, resolution: i
                       flat: bool = False) -> tuple[ConditionMap | None, int]:
     """The D-side conditioner and how many channels/features it adds."""
     if kind != "none" and num_classes <= 0:
-        from gankit.errors import GankitError
         raise GankitError(f"model.d_cond={kind!r} needs labelled data; "
                           "set data.labels to class or multi")
     module = INPUT_CONDITIONING.get(kind)(num_classes, embed_dim, resolution, flat)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gankit.errors import GankitError
 from gankit.models.base import DOutput
 from gankit.models.conditioning import ProjectionHead
 
@@ -26,7 +27,6 @@ class DiscriminatorHeads(nn.Module):
         self.projection = ProjectionHead(num_classes, features) if projection else None
         self.aux = nn.Linear(features, num_classes) if aux_classifier else None
         if (projection or aux_classifier) and num_classes <= 0:
-            from gankit.errors import GankitError
             raise GankitError("a projection or auxiliary-classifier discriminator needs "
                               "labelled data; set data.labels to class or multi")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from torch import nn
 
 from gankit.config import ModelConfig
 from gankit.errors import GankitError
@@ -137,8 +136,3 @@ def build_discriminator(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
     linear weight when ``cfg.spectral_norm``, whatever the architecture)."""
     D = DISCRIMINATORS.get(cfg.discriminator)(cfg, spec)
     return apply_spectral_norm(D) if cfg.spectral_norm else D
-
-
-def count_parameters(module: nn.Module) -> int:
-    """Number of parameters of ``module``."""
-    return sum(p.numel() for p in module.parameters())

@@ -13,8 +13,8 @@ from pathlib import Path
 import torch
 
 from gankit.data.base import to_unit
-from gankit.training.checkpoint import prune_checkpoints, save_checkpoint
-from gankit.training.samples import image_grid, save_image_grid, save_point_plot, side_by_side
+from gankit.runs.checkpoint import prune_checkpoints, save_checkpoint
+from gankit.runs.grids import image_grid, save_image_grid, save_point_plot, side_by_side
 
 
 def _due(step: int, every: int, last: int) -> bool:

@@ -23,6 +23,7 @@ from gankit.data.base import to_unit
 from gankit.data.loader import condition_vectors
 from gankit.errors import GankitError
 from gankit.metrics.diversity import grouped_pairwise_distance
+from gankit.runs.sampling import generate
 from gankit.training.callbacks import Callback, ProgressBar, StatsLogger
 
 STATE_KEY = "collapse"
@@ -175,19 +176,13 @@ class CollapseMonitor(Callback):
         valid = p.real_spread > MIN_SPREAD
         return float((fake[valid] / p.real_spread[valid]).mean())
 
-    @torch.no_grad()
     def _samples(self, trainer) -> torch.Tensor:
         # the trained G, not the EMA sampler: early on, an average over a fast-moving
         # trajectory draws washed-out, near-identical images (ratio ~0.1 on the default
         # preset up to step ~1000 at decay 0.999, while G itself is at 0.6-0.9)
-        G, p = trainer.G, self.probe
-        was_training = G.training
-        G.eval()
-        try:
-            cond = None if p.cond is None else p.cond.to(trainer.device)
-            return G(p.z.to(trainer.device), cond, None).float().cpu()
-        finally:
-            G.train(was_training)
+        z = self.probe.z
+        return generate(trainer.G, len(z), cond=self.probe.cond, batch_size=len(z),
+                        device=trainer.device, z=z)
 
     def check(self, trainer) -> dict | None:
         """Measure, log a record and warn if due; returns the record (None if idle)."""

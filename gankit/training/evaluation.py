@@ -4,19 +4,23 @@ best checkpoint by a chosen metric kept as ``checkpoints/best.pt``."""
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import replace
 from pathlib import Path
 
+from gankit.metrics.registry import is_better, result_key
+from gankit.runs.checkpoint import save_checkpoint
+from gankit.runs.evaluation import evaluate_model, load_evaluator
 from gankit.training.callbacks import Callback, StatsLogger, _due
-from gankit.training.checkpoint import save_checkpoint
 
 
 class PeriodicEvaluation(Callback):
-    """Runs :func:`gankit.evaluation.evaluate_generator` on the sampler (EMA if any).
+    """Runs :func:`gankit.runs.evaluation.evaluate_model` on the sampler (EMA if any).
 
     Args:
         run_dir: the run folder.
         every: evaluate every this many steps (and at the last step).
-        request: an :class:`~gankit.evaluation.EvaluationRequest`.
+        request: an :class:`~gankit.runs.evaluation.EvaluationRequest`.
         best_metric: a metric name (``fid``, ``is``, ``acc``...) whose best value keeps
             ``checkpoints/best.pt``; empty for none.
     """
@@ -33,18 +37,17 @@ class PeriodicEvaluation(Callback):
             self.evaluate(trainer)
 
     def evaluate(self, trainer) -> dict:
-        from dataclasses import replace
-
-        from gankit.evaluation import evaluate_model, is_better, load_evaluator, result_key
-
+        """Measure the sampler now, log the figures and keep the best checkpoint; the
+        results are also left in ``trainer.last_eval`` for later callbacks."""
+        started = time.perf_counter()
         if self.suite is None:
             # load the evaluator once; the suite (and its Inception) is built on first use
             evaluator = load_evaluator(self.request.evaluator, trainer.device)
             self.request = replace(self.request, evaluator=evaluator)
         results, self.suite = evaluate_model(trainer.sampler, trainer.spec, trainer.dataset,
-                                             self.request, trainer.device, self.suite,
-                                             trainer.cfg)
+                                             self.request, trainer.device, self.suite)
         record = {"step": trainer.step, "kind": "eval",
+                  "time_s": round(trainer.training_seconds(), 2),
                   **{k: v for k, v in results.items() if isinstance(v, (int, float))}}
         logger = trainer.callback(StatsLogger)
         if logger is not None:
@@ -58,4 +61,7 @@ class PeriodicEvaluation(Callback):
                 trainer.extra_state["best"] = {"key": key, "value": value, "step": trainer.step}
                 save_checkpoint(self.folder / "best.pt", trainer.state_dict(),
                                 update_latest=False)
+        trainer.last_eval = record
+        trainer.extra_state["eval_s"] = (trainer.extra_state.get("eval_s", 0.0)
+                                         + time.perf_counter() - started)
         return results

@@ -14,10 +14,19 @@ from gankit.config import Config
 from gankit.data.base import Dataset, to_unit
 from gankit.data.loader import BatchLoader, condition_vectors
 from gankit.errors import GankitError
-from gankit.training.callbacks import Callback, Checkpointer, ProgressBar, SampleGrid, StatsLogger
+from gankit.runs.data import build_dataset, data_spec
+from gankit.runs.evaluation import EvaluationRequest
+from gankit.runs.sampling import generate
+from gankit.training.callbacks import (
+    Callback,
+    Checkpointer,
+    ProgressBar,
+    SampleGrid,
+    StatsLogger,
+)
 from gankit.training.collapse import CollapseMonitor
+from gankit.training.components import build_components
 from gankit.training.evaluation import PeriodicEvaluation
-from gankit.training.setup import build_components, build_dataset, data_spec
 
 GRID_COLUMNS = 8
 
@@ -32,8 +41,6 @@ def total_steps(cfg: Config, dataset_size: int) -> int:
 
 def periodic_evaluation(cfg: Config, run_dir: Path) -> PeriodicEvaluation:
     """The evaluation callback that ``train.eval_*`` asks for."""
-    from gankit.evaluation import EvaluationRequest
-
     t = cfg.train
     request = EvaluationRequest(tuple(t.eval_metrics), t.eval_n, seed=t.seed,
                                 inception_weights=t.inception_weights, evaluator=t.evaluator)
@@ -49,10 +56,12 @@ class Trainer:
         device: torch device.
         dataset: an already loaded dataset (default: built from ``cfg.data``).
         callbacks: replaces the default progress/stats/samples/checkpoint callbacks.
+        extra_callbacks: run after the default (or given) callbacks.
     """
 
     def __init__(self, cfg: Config, run_dir: Path, device: torch.device,
-                 dataset: Dataset | None = None, callbacks: list[Callback] | None = None):
+                 dataset: Dataset | None = None, callbacks: list[Callback] | None = None,
+                 extra_callbacks: list[Callback] = ()):
         self.cfg = cfg
         self.run_dir = Path(run_dir)
         self.device = device
@@ -70,6 +79,7 @@ class Trainer:
         self.grid_nrow = GRID_COLUMNS
         self.fixed = self._fixed_inputs(cfg.train.grid_size)
         self.extra_state: dict = {}
+        self.last_eval: dict | None = None
         self._elapsed_before = 0.0
         self._t_start = time.perf_counter()
         t = cfg.train
@@ -89,6 +99,7 @@ class Trainer:
             if t.collapse_every > 0 and monitor.applies(self.spec):
                 # first, so a step's loss record stays the last line written for it
                 self.callbacks.insert(0, monitor)
+        self.callbacks += list(extra_callbacks)
 
     # ------------------------------------------------------------------ the loop
 
@@ -122,11 +133,15 @@ class Trainer:
     def train(self) -> "Trainer":
         """Run until ``total_steps``; callbacks write the run folder."""
         self._t_start = time.perf_counter()
+        if self.out_of_time():
+            self.total_steps = self.step
         for cb in self.callbacks:
             cb.on_start(self)
         try:
             while self.step < self.total_steps:
                 stats = self.train_step()
+                if self.out_of_time():
+                    self.total_steps = self.step  # the last step: callbacks finish the run
                 for cb in self.callbacks:
                     cb.on_step(self, stats)
         except KeyboardInterrupt:
@@ -146,6 +161,15 @@ class Trainer:
 
     def elapsed(self) -> float:
         return self._elapsed_before + time.perf_counter() - self._t_start
+
+    def training_seconds(self) -> float:
+        """Wall time spent training so far (all sessions), evaluation excluded."""
+        return self.elapsed() - float(self.extra_state.get("eval_s", 0.0))
+
+    def out_of_time(self) -> bool:
+        """Whether ``train.minutes`` (when set) has been used up."""
+        minutes = self.cfg.train.minutes
+        return minutes > 0 and self.training_seconds() >= minutes * 60
 
     def callback(self, kind: type) -> Callback | None:
         return next((cb for cb in self.callbacks if isinstance(cb, kind)), None)
@@ -171,16 +195,12 @@ class Trainer:
             source = to_unit(sources[:n])
         return {"z": z, "cond": cond, "source": source}
 
-    @torch.no_grad()
     def fixed_samples(self) -> torch.Tensor:
         """Generator output on the fixed grid inputs (eval mode)."""
-        G = self.sampler
-        was_training = G.training
-        G.eval()
-        move = (lambda t: None if t is None else t.to(self.device))
-        out = G(move(self.fixed["z"]), move(self.fixed["cond"]), move(self.fixed["source"]))
-        G.train(was_training)
-        return out.cpu()
+        z, cond, source = self.fixed["z"], self.fixed["cond"], self.fixed["source"]
+        n = len(next(t for t in (z, cond, source) if t is not None))
+        return generate(self.sampler, n, cond=cond, source=source, batch_size=n,
+                        device=self.device, z=z)
 
     # ------------------------------------------------------------------ state
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import torch
 
 from gankit.config import Config
+from gankit.device import pick_device
 from gankit.errors import GankitError
-from gankit.training.checkpoint import LATEST, load_checkpoint
+from gankit.runs.checkpoint import LATEST, load_checkpoint
 from gankit.training.loop import Trainer
-from gankit.training.setup import pick_device
 
 
 @dataclass
@@ -55,12 +55,15 @@ def prepare_run_dir(cfg: Config, out: str | Path | None) -> Path:
 
 
 def train(cfg: Config, out: str | Path | None = None,
-          resume: str | Path | dict | None = None, device: str | None = None) -> TrainResult:
+          resume: str | Path | dict | None = None, device: str | None = None,
+          extra_callbacks: list = ()) -> TrainResult:
     """Train ``cfg`` into a new run folder, or continue the run at ``resume`` (a run
     folder, a checkpoint file, or an already loaded checkpoint).
 
     When resuming, ``cfg`` should be the checkpoint's config (possibly with a larger
     ``train.steps``); the run continues in the folder it came from.
+    ``extra_callbacks`` (:class:`~gankit.training.callbacks.Callback`) run after the
+    standard ones.
     """
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
@@ -71,7 +74,7 @@ def train(cfg: Config, out: str | Path | None = None,
     else:
         state = None
         run_dir = prepare_run_dir(cfg, out)
-    trainer = Trainer(cfg, run_dir, dev)
+    trainer = Trainer(cfg, run_dir, dev, extra_callbacks=list(extra_callbacks))
     if state is not None:
         trainer.load_state_dict(state)
         (run_dir / "config.yaml").write_text(cfg.to_yaml())

@@ -5,7 +5,8 @@ import torch
 
 from gankit.cli.main import main
 from gankit.config import load_config
-from gankit.generate import best_of, generate_batches, load_generator, rank_scores
+from gankit.runs import TrainedRun
+from gankit.runs.ranking import best_of, rank_scores
 from gankit.metrics.evaluator import Evaluator
 from gankit.metrics.shipped import shipped_evaluator_path
 from gankit.training import train
@@ -30,12 +31,12 @@ def test_best_writes_n_images_from_a_larger_pool(run, tmp_path):
 
 @pytest.mark.parametrize("by", ["discriminator", "evaluator"])
 def test_kept_images_score_highest(run, by):
-    G, cfg, spec, names, state = load_generator(run)
+    trained = TrainedRun.open(run)
     cond = torch.zeros(40, 24)
     cond[torch.arange(40), torch.arange(40) % 24] = 1
-    images = torch.cat(list(generate_batches(G, 40, cond)))
+    images = trained.sample(40, cond)
     evaluator = Evaluator.load(shipped_evaluator_path(True, 32)) if by == "evaluator" else None
-    scores = rank_scores(images, cond, by, state, spec, evaluator)
+    scores = rank_scores(trained, images, cond, by, evaluator)
     keep = best_of(scores, 6)
     assert scores[keep].tolist() == sorted(scores.tolist(), reverse=True)[:6]
     assert scores[keep].min() >= scores.median()

@@ -107,8 +107,8 @@ def test_damaged_archives(tmp_path):
 
 
 @pytest.mark.parametrize("option,message", [
-    ({"labels": "multi"}, "not multi-label data; labels='multi' needs data such as iCLEVR"),
-    ({"labels": "sometimes"}, "not a label mode; use one of: auto, none, class, multi"),
+    ({"labels": "multi"}, "set: labels='multi' is not supported; use one of: auto, none, class"),
+    ({"labels": "sometimes"}, "labels='sometimes' is not supported; use one of: auto, none, class"),
     ({"split": "dev"}, "not a split; use one of: train, valid, test"),
     ({"channels": 2}, "channels=2 is not supported"),
     ({"resolution": 0}, "resolution=0 is not a positive"),

@@ -11,10 +11,12 @@ import torch
 from PIL import Image
 
 import gankit.data.decode as decode
+import gankit.data.paths as paths
 from gankit.data.decode import decode_image, decode_many
 from gankit.data.folders import list_folder, plan_layout, read_folder
 from gankit.data.registry import DataRequest
 from gankit.errors import GankitError
+from gankit.registry import Registry
 
 COLOURS = {"cat": (200, 30, 30), "dog": (30, 200, 30), "eel": (30, 30, 200)}
 
@@ -83,6 +85,14 @@ def test_split_folders_choose_the_requested_split(tmp_path):
     assert sizes == {"train": 6, "valid": 4, "test": 2}
     data = read_folder(tmp_path, req(split="test"))
     assert data.class_names == ["ace", "king"] and data.labels.tolist() == [0, 1]
+
+
+def test_training_and_testing_folders_name_splits(tmp_path):
+    write_image(tmp_path / "training" / "ace" / "0.jpg")
+    write_image(tmp_path / "testing" / "ace" / "0.jpg")
+    write_image(tmp_path / "testing" / "king" / "0.jpg")
+    assert len(read_folder(tmp_path, req(split="train"))) == 1
+    assert read_folder(tmp_path, req(split="test")).class_names == ["ace", "king"]
 
 
 def test_missing_split_is_an_error_listing_the_found_ones(tmp_path):
@@ -241,8 +251,6 @@ def test_split_folders_beside_other_folders_are_an_error(tmp_path):
 # --- what a path means ---------------------------------------------------------------
 
 def test_registered_path_format_is_tried_before_plain_folders(tmp_path, monkeypatch):
-    import gankit.data.paths as paths
-
     monkeypatch.setattr(paths, "PATH_FORMATS", list(paths.PATH_FORMATS))
     make_class_folder(tmp_path)
     (tmp_path / "MARKER").write_text("")
@@ -257,9 +265,6 @@ def test_registered_path_format_is_tried_before_plain_folders(tmp_path, monkeypa
 
 
 def test_resolve_dataset_prefers_registered_names(tmp_path, monkeypatch):
-    import gankit.data.paths as paths
-    from gankit.registry import Registry
-
     registry = Registry("dataset")
     registry.register("pets")(lambda request: f"built-in {request.resolution}")
     monkeypatch.setattr(paths, "DATASETS", registry)

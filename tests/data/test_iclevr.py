@@ -67,7 +67,8 @@ def test_image_folder_fallbacks_and_option(tmp_path, folder, options):
 def test_labels_none_and_class_modes(tmp_path):
     root = make_iclevr(tmp_path / "set", ENTRIES)
     assert read_iclevr(root, req(labels="none")).labels is None
-    with pytest.raises(GankitError, match="use labels='multi'"):
+    with pytest.raises(GankitError,
+                       match="labels='class' is not supported; use one of: auto, none, multi"):
         read_iclevr(root, req(labels="class"))
 
 

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -189,6 +188,9 @@ def test_paired_other_user_errors(tmp_path):
         build_paired(_request(root, labels="class"))
     with pytest.raises(GankitError, match="sketch_channels=2"):
         build_paired(_request(root, options={"sketch_channels": 2}))
+    with pytest.raises(GankitError, match="paired: labels='boxes' is not supported; "
+                                          "use one of: auto, none, class, multi"):
+        build_paired(_request(root, labels="boxes"))
     with pytest.raises(GankitError, match="no images"):
         build_paired(_request(tmp_path / "images"))
     with pytest.raises(GankitError, match="needs its folder"):
@@ -264,6 +266,9 @@ def test_aligned_errors(tmp_path):
         build_aligned(_aligned_request(tmp_path / "empty"))
     with pytest.raises(GankitError, match="not a folder"):
         build_aligned(_aligned_request(tmp_path / "missing"))
+    with pytest.raises(GankitError, match="aligned: labels='class' is not supported; "
+                                          "use one of: auto, none"):
+        build_aligned(DataRequest(resolution=8, labels="class", options={"root": str(tmp_path)}))
 
 
 def test_aligned_detector(tmp_path):

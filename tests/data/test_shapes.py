@@ -276,7 +276,8 @@ def test_shapes_builder_options_and_bad_options():
     assert "min_objects" in str(error.value) and "max_objects" in str(error.value)
     with pytest.raises(GankitError, match="max_objects"):
         build(size=4, labels="class", options={"max_objects": 3})
-    with pytest.raises(GankitError, match="labels"):
+    with pytest.raises(GankitError, match="shapes: labels='boxes' is not supported; "
+                                          "use one of: auto, multi, class, none"):
         build(size=4, labels="boxes")
     with pytest.raises(GankitError, match="resolution"):
         build(size=4, resolution=1024)

@@ -92,7 +92,8 @@ def test_registry_splits_differ_and_labels_modes():
     assert build("swissroll", size=10).labels is None
     with pytest.raises(GankitError, match="labels='class'"):
         build("swissroll", size=10, labels="class")
-    with pytest.raises(GankitError, match="labels"):
+    with pytest.raises(GankitError, match="toy2d: labels='multi' is not supported; "
+                                          "use one of: auto, class, none"):
         build(size=10, labels="multi")
 
 

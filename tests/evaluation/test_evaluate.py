@@ -8,7 +8,8 @@ import torch
 from gankit.cli.main import main
 from gankit.config import load_config
 from gankit.metrics.shipped import shipped_evaluator_path
-from gankit.training import load_checkpoint, train
+from gankit.runs import load_checkpoint
+from gankit.training import train
 
 TINY = ["data.size=96", "data.resolution=32", "model.g_width=8", "model.d_width=8",
         "train.batch_size=16", "train.tensorboard=false", "train.progress=false",
@@ -93,15 +94,15 @@ def test_translation_run_reports_l1_psnr_ssim(tmp_path, capsys):
 
 
 def test_evaluation_leaves_grad_mode_and_train_mode_alone(iclevr_run):
-    from gankit.evaluation import EvaluationRequest, evaluate_generator
-    from gankit.generate import load_generator
-    from gankit.training import build_dataset
+    from gankit.runs import TrainedRun
+    from gankit.runs.evaluation import EvaluationRequest, evaluate_generator
 
-    G, cfg, spec, _, _ = load_generator(iclevr_run)
+    run = TrainedRun.open(iclevr_run)
+    G = run.generator
     G.train()
     request = EvaluationRequest(("fid_evaluator",), n=20, batch_size=8,
                                 evaluator=str(shipped_evaluator_path(True, 32)))
-    evaluate_generator(G, spec, build_dataset(cfg.data), request)
+    evaluate_generator(G, run.spec, run.real_data(), request)
     assert torch.is_grad_enabled()
     assert G.training
 

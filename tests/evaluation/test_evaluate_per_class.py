@@ -1,14 +1,13 @@
 """`gankit evaluate` per-class figures of a class-conditional run (shipped shapes evaluator)."""
 
 import json
-from argparse import Namespace
 
 import pytest
 
-from gankit.cli.evaluate import _metrics
 from gankit.cli.main import main
 from gankit.config import load_config
 from gankit.errors import GankitError
+from gankit.metrics.defaults import default_metrics
 from gankit.metrics.shipped import shipped_evaluator_path
 from gankit.training import train
 
@@ -56,27 +55,26 @@ def test_evaluate_json_has_the_nested_per_class_entry(acgan_run, capsys):
 
 
 def test_per_class_is_a_default_for_conditional_runs_with_an_evaluator():
-    args = Namespace(metrics=None)
-    assert "per_class" in _metrics(args, True, True, False)
-    assert "per_class" not in _metrics(args, False, True, False)
-    assert "per_class" not in _metrics(args, True, False, False)
-    assert "per_class" not in _metrics(args, True, True, True)
-    assert _metrics(Namespace(metrics="fid,acc"), True, True, False) == ("fid", "acc")
+    # default_metrics(translation, conditional, has_evaluator)
+    assert "per_class" in default_metrics(False, True, True)
+    assert "per_class" not in default_metrics(False, True, False)
+    assert "per_class" not in default_metrics(False, False, True)
+    assert "per_class" not in default_metrics(True, True, True)
+    assert "acc" in default_metrics(True, True, True)
 
 
 def test_per_class_on_an_unconditional_run_is_one_clear_error(tmp_path):
-    from gankit.evaluation import EvaluationRequest, evaluate_generator
-    from gankit.generate import load_generator
-    from gankit.training import build_dataset
+    from gankit.runs import TrainedRun
+    from gankit.runs.evaluation import EvaluationRequest, evaluate_generator
 
     out = tmp_path / "run"
     train(load_config("dcgan", TINY + ["data.name=shapes-single", "data.labels=none",
                                        "train.steps=1"]), out=out)
-    G, cfg, spec, _, _ = load_generator(out)
+    run = TrainedRun.open(out)
     request = EvaluationRequest(("per_class",), n=8,
                                 evaluator=str(shipped_evaluator_path(False, 32)))
     with pytest.raises(GankitError, match="per_class.*conditional model"):
-        evaluate_generator(G, spec, build_dataset(cfg.data), request)
+        evaluate_generator(run.generator, run.spec, run.real_data(), request)
 
 
 def test_training_time_evaluation_with_per_class_as_best_metric(tmp_path):

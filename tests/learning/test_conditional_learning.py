@@ -12,12 +12,12 @@ import torch
 
 from gankit.config import load_config
 from gankit.data.base import to_uint8
-from gankit.generate import default_conditions, generate_batches
+from gankit.runs.sampling import default_conditions, generate_batches
 from gankit.metrics.diversity import grouped_pairwise_distance
 from gankit.metrics.evaluator import Evaluator
 from gankit.metrics.shipped import default_evaluator
 from gankit.training import Trainer
-from gankit.training.setup import build_dataset
+from gankit.runs.data import build_dataset
 
 CLASS_ACCURACY = 0.45  # seen: 0.69 (ratio 3.0) after these 1,500 steps
 MULTI_ACCURACY = 0.3  # seen: 0.46 on random 1–3-object lists after these 1,000 steps

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from gankit.config import LossConfig, ModelConfig
 from gankit.data.base import Batch
 from gankit.losses import ADVERSARIAL_LOSSES, GANObjective, build_adversarial_loss
-from gankit.losses.regularizers import clip_weights, gradient_penalty, r1_penalty
+from gankit.losses.regularizers import gradient_penalty, r1_penalty
 from gankit.models import DataSpec, Discriminator, DOutput, build_discriminator, build_generator
 
 

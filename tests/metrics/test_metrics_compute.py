@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from gankit.errors import GankitError
 from gankit.metrics import MetricSuite, compute_metrics
+from gankit.metrics.features import float32_precision
 from gankit.metrics.sources import image_batches
 
 SETTINGS = {"batch_size": 8, "isc_splits": 4, "kid_subset_size": 20, "kid_subsets": 10}
@@ -175,7 +176,8 @@ def test_evaluator_metrics_without_an_evaluator_say_so(tmp_path):
 
 def test_importing_the_package_does_not_import_torch_fidelity():
     code = ("import sys, gankit.metrics as m; assert 'torch_fidelity' not in sys.modules; "
-            "assert callable(m.compute_metrics); assert 'torch_fidelity' in sys.modules")
+            "assert callable(m.compute_metrics); assert m.metric('fid').from_features; "
+            "assert 'torch_fidelity' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -220,8 +222,6 @@ def test_same_numbers_as_torch_fidelity_calculate_metrics(random_inception):
 
 
 def test_extraction_runs_in_true_float32_and_restores_the_flags(tmp_path, monkeypatch):
-    from gankit.metrics.features import float32_precision
-
     monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
     seen = []
 

@@ -8,7 +8,7 @@ import torch
 
 from gankit.data import DataRequest, load_dataset
 from gankit.data.base import to_unit
-from gankit.evaluation import EvaluationRequest, evaluate_generator
+from gankit.runs.evaluation import EvaluationRequest, evaluate_generator
 from gankit.metrics.per_class import (
     ClassCollector,
     class_subset,
@@ -19,7 +19,7 @@ from gankit.metrics.per_class import (
 )
 from gankit.metrics.shipped import default_evaluator
 from gankit.models import Generator
-from gankit.training.setup import data_spec
+from gankit.runs.data import data_spec
 
 NAMES = ["a", "b", "c"]
 

@@ -5,6 +5,8 @@ import torch.nn.functional as F
 from gankit.config import ModelConfig
 from gankit.errors import GankitError
 from gankit.models import DataSpec, build_discriminator, build_generator
+from gankit.models.conditioning import LabelEmbedding
+from gankit.models.registry import check_options
 
 
 @pytest.mark.parametrize("resolution", [32, 64, 128, 256])
@@ -48,7 +50,6 @@ def test_conditioning_changes_outputs(g_cond, d_cond, multi):
 
 
 def test_embedding_equals_lookup_for_one_hot():
-    from gankit.models.conditioning import LabelEmbedding
     emb = LabelEmbedding(7, 4)
     idx = torch.tensor([3, 0, 6])
     assert torch.allclose(emb(F.one_hot(idx, 7).float()), emb.embedding(idx))
@@ -88,7 +89,6 @@ def test_bad_model_choices_are_user_errors():
 
 
 def test_model_option_typos_are_user_errors():
-    from gankit.models.registry import check_options
     check_options(ModelConfig(generator="unet", discriminator="patchgan",
                               options={"n_layers": 2, "depth": 3}))
     with pytest.raises(GankitError, match="n_layer"):
@@ -108,6 +108,5 @@ def test_spectral_norm_applies_to_every_discriminator():
 
 
 def test_conditioning_choices_on_image_to_image_networks_are_refused():
-    from gankit.models.registry import check_options
     with pytest.raises(GankitError, match="aux_classifier"):
         check_options(ModelConfig(generator="unet", discriminator="patchgan", aux_classifier=True))

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from gankit.config import load_config, preset_names
-from gankit.training import load_checkpoint, train
+from gankit.runs import load_checkpoint
+from gankit.training import train
 
 SMALL_IMAGES = ["data.resolution=32", "data.size=64", "model.g_width=8", "model.d_width=8",
                 "train.batch_size=8"]

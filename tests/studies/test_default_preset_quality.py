@@ -10,7 +10,7 @@ import torch
 
 from gankit.config import load_config
 from gankit.data import DataRequest, load_dataset
-from gankit.generate import generate_uint8
+from gankit.runs.sampling import generate_uint8
 from gankit.metrics import compute_metrics
 from gankit.metrics.shipped import shipped_evaluator_path
 from gankit.training import Trainer, train

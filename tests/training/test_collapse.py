@@ -10,7 +10,8 @@ from gankit.config import load_config
 from gankit.data.base import to_unit
 from gankit.errors import GankitError
 from gankit.models.base import Generator
-from gankit.training import Trainer, load_checkpoint, save_checkpoint, train
+from gankit.runs import load_checkpoint, save_checkpoint
+from gankit.training import Trainer, train
 from gankit.training.callbacks import ProgressBar, StatsLogger
 from gankit.training.collapse import CollapseMonitor
 

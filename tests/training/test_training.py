@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from gankit.config import load_config
-from gankit.training import Trainer, load_checkpoint, train
-from gankit.training.checkpoint import find_checkpoint
+from gankit.runs import load_checkpoint
+from gankit.training import Trainer, train
+from gankit.runs.checkpoint import find_checkpoint
 
 TINY = ["data.size=256", "data.resolution=16", "model.g_width=8", "model.d_width=8",
         "model.z_dim=16", "train.batch_size=16", "train.progress=false",

@@ -13,7 +13,7 @@ from gankit.config import load_config
 from gankit.data.base import to_uint8
 from gankit.data.shapes import OBJECT_NAMES, render_shapes
 from gankit.training import train
-from gankit.translate import load_translator
+from gankit.runs.translate import load_translator
 
 TINY = ["data.resolution=32", "data.size=16", "model.g_width=8", "model.d_width=8",
         "train.steps=2", "train.epochs=0", "train.grid_size=4", "train.progress=false",

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from gankit.config import load_config
 from gankit.data.shapes import BACKGROUND, OBJECT_NAMES, render_shapes
 from gankit.training import train
-from gankit.translate import load_translator
+from gankit.runs.translate import load_translator
 
 RESOLUTION = 32
 # pix2pix with small widths, a 3-level U-Net and a 34×34 PatchGAN; lr 2e-3 instead of

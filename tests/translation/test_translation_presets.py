@@ -6,7 +6,8 @@ import torch
 from PIL import Image
 
 from gankit.config import load_config
-from gankit.training import load_checkpoint, train
+from gankit.runs import load_checkpoint
+from gankit.training import train
 
 TINY = ["data.resolution=32", "data.size=16", "model.g_width=8", "model.d_width=8",
         "train.steps=2", "train.epochs=0", "train.grid_size=4", "train.progress=false",

@@ -24,11 +24,14 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from gankit.config import Config
 from gankit.data.base import to_uint8, to_unit
-from gankit.data.paired import list_image_files, load_many, read_label_csv
+from gankit.data.files import list_image_files, load_many
+from gankit.data.paired import read_label_csv
 from gankit.errors import GankitError
 from gankit.models import DataSpec, Generator
+from gankit.runs.grids import save_pair_grid
+from gankit.runs.sampling import class_condition, generate_batches
+from gankit.runs.trained import TrainedRun
 
 GRID_NAME = "grid.png"
 GRID_PAIRS = 32
@@ -37,28 +40,33 @@ PAIRS_PER_ROW = 4
 
 @dataclass
 class Translator:
-    """A trained translation generator and what it expects.
+    """A translation generator and what it expects.
 
     Attributes:
         generator: the (EMA) generator in eval mode.
         spec: its data spec (``source_channels`` > 0).
         class_names: condition names in index order (empty: unconditional).
-        config: the run's configuration.
         device: where the generator runs.
     """
 
     generator: Generator
     spec: DataSpec
     class_names: list[str]
-    config: Config
     device: torch.device
+
+    @classmethod
+    def from_run(cls, run: TrainedRun) -> "Translator":
+        """The translator of a trained image-to-image run."""
+        if not run.translation:
+            raise GankitError(f"{run.checkpoint} holds a noise → image model, not a "
+                              "translation model; use `gankit sample` for it")
+        return cls(run.generator, run.spec, run.class_names, run.device)
 
     @property
     def conditional(self) -> bool:
         """Whether every sketch needs a label."""
         return self.spec.num_classes > 0
 
-    @torch.no_grad()
     def translate(self, sketches: torch.Tensor, cond: torch.Tensor | None = None,
                   batch_size: int = 32, seed: int = 0) -> torch.Tensor:
         """Translate uint8 sketches ``[N, Cs, H, W]`` (at the model resolution).
@@ -78,28 +86,17 @@ class Translator:
                              f"{expected[2]}], got {tuple(sketches.shape)}")
         if self.conditional != (cond is not None):
             raise ValueError("pass cond [N, K] exactly when the model is conditional")
-        G = self.generator.eval()
-        rng = torch.Generator().manual_seed(seed)
-        outputs = []
-        for start in range(0, len(sketches), batch_size):
-            source = to_unit(sketches[start:start + batch_size].to(self.device))
-            c = None if cond is None else cond[start:start + batch_size].to(self.device)
-            z = G.sample_z(len(source), self.device, rng)
-            outputs.append(to_uint8(G(z, c, source)).cpu())
-        return torch.cat(outputs) if outputs else torch.empty(0, self.spec.channels,
+        batches = [to_uint8(images) for images in generate_batches(
+            self.generator, len(sketches), cond, to_unit(sketches), seed, batch_size,
+            self.device)]
+        return torch.cat(batches) if batches else torch.empty(0, self.spec.channels,
                                                               *expected[1:], dtype=torch.uint8)
 
 
 def load_translator(run_or_checkpoint: str | os.PathLike, device: str | torch.device = "cpu",
                     use_ema: bool = True) -> Translator:
     """The translation generator of a run folder (its latest checkpoint) or checkpoint file."""
-    from gankit.generate import load_generator
-
-    G, cfg, spec, class_names, _ = load_generator(run_or_checkpoint, device, use_ema)
-    if spec.source_channels <= 0:
-        raise GankitError(f"{run_or_checkpoint} holds a noise → image model, not a translation "
-                          "model; use `gankit sample` for it")
-    return Translator(G, spec, class_names, cfg, torch.device(device))
+    return Translator.from_run(TrainedRun.open(run_or_checkpoint, device, use_ema))
 
 
 # ---------------------------------------------------------------- inputs
@@ -181,8 +178,6 @@ def sketch_conditions(translator: Translator, sketches: SketchFolder,
     Raises:
         GankitError: a labelled model got neither (or both), or an unlabelled one got one.
     """
-    from gankit.generate import class_condition
-
     if labels_csv is not None and class_name is not None:
         raise GankitError("pass either --labels CSV or --class NAME, not both")
     if not translator.conditional:
@@ -200,18 +195,6 @@ def sketch_conditions(translator: Translator, sketches: SketchFolder,
 
 
 # ---------------------------------------------------------------- outputs
-
-def save_pair_grid(sketches: torch.Tensor, outputs: torch.Tensor, path: str | os.PathLike,
-                   targets: torch.Tensor | None = None, per_row: int = PAIRS_PER_ROW) -> Path:
-    """Save uint8 sketches | outputs (| targets) side by side, ``per_row`` items a row."""
-    from gankit.training.samples import save_image_grid, side_by_side
-
-    columns = [to_unit(sketches), to_unit(outputs)]
-    if targets is not None:
-        columns.append(to_unit(targets))
-    images, nrow = side_by_side(columns, per_row)
-    return save_image_grid(images, Path(path), nrow)
-
 
 def _save_image(image: torch.Tensor, path: Path) -> None:
     array = image.permute(1, 2, 0).numpy()
@@ -266,10 +249,9 @@ def translate_folder(translator: Translator, input_dir: str | os.PathLike,
     for image, path in zip(images, targets):
         _save_image(image, path)
     shown = slice(0, max(1, grid_pairs))
-    save_pair_grid(sketches.sketches[shown], images[shown], grid_path)
+    save_pair_grid(sketches.sketches[shown], images[shown], grid_path, per_row=PAIRS_PER_ROW)
     return TranslationResult(targets, grid_path, images)
 
 
 __all__ = ["SketchFolder", "TranslationResult", "Translator", "conditions_from_csv",
-           "load_translator", "read_sketch_folder", "save_pair_grid", "sketch_conditions",
-           "translate_folder"]
+           "load_translator", "read_sketch_folder", "sketch_conditions", "translate_folder"]

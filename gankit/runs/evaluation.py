@@ -9,46 +9,33 @@ and the evaluator's accuracy.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import torch
 
-from gankit.data.base import Dataset, ImageDataset, to_uint8
+from gankit.data.base import ImageDataset, to_uint8
 from gankit.data.loader import condition_vectors
 from gankit.errors import GankitError
 from gankit.metrics.accuracy import HIT_COUNTERS, pooled_accuracy
+from gankit.metrics.compute import MetricSuite
+from gankit.metrics.evaluator import Evaluator
+from gankit.metrics.per_class import (
+    ClassCollector,
+    class_subset,
+    object_metrics,
+    per_class_metrics,
+    samples_per_class,
+)
+from gankit.metrics.registry import check_metric_names, metric
+from gankit.metrics.translation import translation_metrics
 from gankit.models import DataSpec, Generator
+from gankit.runs.sampling import cycle_conditions, generate_batches, sample_conditions
+from gankit.runs.translate import Translator
 
-#: metric names handled here rather than by the metric registry
 ACCURACY = "acc"
 PER_CLASS = "per_class"
-PAIRED_METRICS = ("l1", "psnr", "ssim")
-
-#: result keys where a larger value is better (all others: smaller is better)
-HIGHER_IS_BETTER = {"is_mean", "precision", "recall", "f_score", "density", "coverage",
-                    "precision_evaluator", "recall_evaluator", "f_score_evaluator",
-                    "density_evaluator", "coverage_evaluator", ACCURACY, "psnr", "ssim",
-                    "acc_class_mean", "acc_class_min", "diversity_ratio", "diversity_ratio_min"}
-
-#: metric name → the result key it is ranked by (best checkpoint)
-RESULT_KEY = {"is": "is_mean", "kid": "kid_mean", "kid_evaluator": "kid_evaluator_mean",
-              "pr": "f_score", "pr_evaluator": "f_score_evaluator",
-              PER_CLASS: "fid_evaluator_class_mean"}
-
-
-def result_key(metric: str) -> str:
-    """The key of :func:`evaluate_generator`'s result that ranks ``metric``."""
-    return RESULT_KEY.get(metric, metric)
-
-
-def is_better(key: str, new: float, old: float | None) -> bool:
-    """Whether ``new`` improves on ``old`` for result ``key``."""
-    if old is None or (isinstance(old, float) and math.isnan(old)):
-        return not math.isnan(new)
-    return new > old if key in HIGHER_IS_BETTER else new < old
 
 
 @dataclass
@@ -64,20 +51,13 @@ class EvaluationRequest:
     evaluator: str | object | None = None
     progress: bool = False
 
-
-def sample_conditions(dataset: Dataset, n: int, seed: int = 0) -> torch.Tensor | None:
-    """``n`` condition rows drawn (with replacement, seeded) from the dataset's labels."""
-    if dataset.labels is None:
-        return None
-    index = torch.randint(len(dataset), (n,), generator=torch.Generator().manual_seed(seed))
-    return condition_vectors(dataset.labels[index], dataset.num_classes)
+    def __post_init__(self):
+        self.metrics = check_metric_names(tuple(self.metrics))
 
 
 def fake_batches(G: Generator, n: int, cond: torch.Tensor | None, seed: int, batch_size: int,
                  device: torch.device | str) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
     """``(uint8 images, their conditions)`` in batches, repeatable from ``seed``."""
-    from gankit.generate import generate_batches
-
     batches = generate_batches(G, n, cond, seed=seed, batch_size=batch_size, device=device)
     for start, images in zip(range(0, n, batch_size), batches):
         yield to_uint8(images), None if cond is None else cond[start:start + batch_size]
@@ -111,7 +91,6 @@ def load_evaluator(evaluator: str | object | None, device: torch.device | str):
     """An Evaluator from an object or a file path (``None`` stays ``None``)."""
     if evaluator is None or not isinstance(evaluator, (str, Path)):
         return evaluator
-    from gankit.metrics.evaluator import Evaluator
     return Evaluator.load(evaluator, device)
 
 
@@ -157,12 +136,11 @@ def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
         if conditions is None:
             conditions = sample_conditions(real, n, request.seed)
         else:
-            repeats = -(-n // len(conditions))
-            conditions = conditions.repeat(repeats, 1)[:n]
+            conditions = cycle_conditions(conditions, n)
     wants_acc = ACCURACY in request.metrics
-    for metric in (ACCURACY, PER_CLASS):
-        if metric in request.metrics:
-            check_evaluator(metric, spec, evaluator)
+    for name in (ACCURACY, PER_CLASS):
+        if name in request.metrics:
+            check_evaluator(name, spec, evaluator)
     collector = class_collector(spec, real, n) if PER_CLASS in request.metrics else None
     counts: list[tuple[int, int]] = []
 
@@ -201,8 +179,6 @@ def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
 def class_collector(spec: DataSpec, real: ImageDataset, n: int):
     """The :class:`~gankit.metrics.per_class.ClassCollector` for ``n`` fakes of a model
     with ``spec``, checked against the real data's labels."""
-    from gankit.metrics.per_class import ClassCollector, samples_per_class
-
     if real.labels is None or real.multi_label != spec.multi_label:
         raise GankitError(f"metric {PER_CLASS!r} compares each class with its real images: "
                           "use real data labelled like the model's (--data, --split)")
@@ -213,8 +189,6 @@ def class_collector(spec: DataSpec, real: ImageDataset, n: int):
 def class_results(collector, evaluator, real: ImageDataset, seed: int) -> dict:
     """The per-class figures of the collected fakes, against a seeded subset of real
     images of each class (as many per class as fakes were kept)."""
-    from gankit.metrics.per_class import class_subset, object_metrics, per_class_metrics
-
     names = [str(name) for name in real.class_names or range(collector.num_classes)]
     if collector.multi_label:
         return object_metrics(collector.hits, collector.totals, names)
@@ -227,7 +201,7 @@ def class_results(collector, evaluator, real: ImageDataset, seed: int) -> dict:
 
 def evaluate_translation(translator, pairs: ImageDataset, request: EvaluationRequest,
                          suite=None) -> dict:
-    """Measure an image-to-image model (a :class:`gankit.translate.Translator`) on
+    """Measure an image-to-image model (a :class:`~gankit.runs.translate.Translator`) on
     held-out pairs.
 
     Translates every source of ``pairs`` (with its own label for conditional models) and
@@ -235,8 +209,6 @@ def evaluate_translation(translator, pairs: ImageDataset, request: EvaluationReq
     FID/KID/PR against the ground-truth images and ``acc`` (evaluator accuracy of the
     outputs, for the pairs' labels) when ``request.metrics`` names them.
     """
-    from gankit.metrics.translation import translation_metrics
-
     if pairs.sources is None:
         raise GankitError("translation evaluation needs paired data (sketches and images)")
     if PER_CLASS in request.metrics:
@@ -262,9 +234,7 @@ def evaluate_translation(translator, pairs: ImageDataset, request: EvaluationReq
 def metric_suite(request: EvaluationRequest, evaluator, device, suite=None):
     """The MetricSuite for the registry metrics of ``request`` (``suite`` if given;
     ``None`` when only acc / paired metrics are asked for)."""
-    from gankit.metrics.compute import MetricSuite
-
-    names = [m for m in request.metrics if m not in (ACCURACY, PER_CLASS, *PAIRED_METRICS)]
+    names = [m for m in request.metrics if metric(m).from_features]
     if not names:
         return None
     return suite or MetricSuite(names, inception_weights=request.inception_weights,
@@ -273,15 +243,13 @@ def metric_suite(request: EvaluationRequest, evaluator, device, suite=None):
 
 
 def evaluate_model(G: Generator, spec: DataSpec, real: ImageDataset, request: EvaluationRequest,
-                   device: torch.device | str, suite=None, config=None,
+                   device: torch.device | str, suite=None,
                    conditions: torch.Tensor | None = None) -> tuple[dict, object]:
     """Evaluate a noise → image or an image-to-image generator (by ``spec``), reusing
     ``suite``; returns the results and the suite for the next call."""
     evaluator = load_evaluator(request.evaluator, device)
     suite = metric_suite(request, evaluator, device, suite)
     if spec.source_channels:
-        from gankit.translate import Translator
-
-        translator = Translator(G, spec, list(real.class_names or []), config, torch.device(device))
+        translator = Translator(G, spec, list(real.class_names or []), torch.device(device))
         return evaluate_translation(translator, real, request, suite), suite
     return evaluate_generator(G, spec, real, request, device, conditions, suite), suite

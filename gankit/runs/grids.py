@@ -1,4 +1,5 @@
-"""Sample grids: image grids as PNG, 2-D point clouds as scatter plots."""
+"""Pictures of samples: image grids as PNG, side-by-side pairs, 2-D point clouds as
+scatter plots, and one PNG per image."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from pathlib import Path
 import torch
 from torchvision.utils import make_grid, save_image
 
+from gankit.data.base import to_unit
 
-def save_image_grid(images: torch.Tensor, path: Path, nrow: int | None = None) -> Path:
+
+def save_image_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None) -> Path:
     """Save float images in [-1, 1] ``[N, C, H, W]`` as one PNG grid."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,6 +44,32 @@ def side_by_side(columns: list[torch.Tensor], per_row: int = 4) -> tuple[torch.T
     same = [c.expand(-1, channels, -1, -1) if c.shape[1] == 1 else c for c in columns]
     images = torch.stack([c.detach().float().cpu() for c in same], dim=1).flatten(0, 1)
     return images, len(columns) * max(1, min(per_row, len(columns[0])))
+
+
+def save_samples(images: torch.Tensor, out: str | Path, nrow: int = 8) -> list[Path]:
+    """Save float images as one grid (``out`` ends in .png) or one PNG each in the folder
+    ``out`` plus its ``grid.png``; returns the written paths (the grid last)."""
+    out = Path(out)
+    if out.suffix.lower() == ".png":
+        return [save_image_grid(images, out, nrow)]
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, image in enumerate(images):
+        path = out / f"{i:06d}.png"
+        save_image(image.detach().float().cpu(), path, normalize=True, value_range=(-1, 1),
+                   padding=0)
+        paths.append(path)
+    return paths + [save_image_grid(images, out / "grid.png", nrow)]
+
+
+def save_pair_grid(sketches: torch.Tensor, outputs: torch.Tensor, path: str | Path,
+                   targets: torch.Tensor | None = None, per_row: int = 4) -> Path:
+    """Save uint8 sketches | outputs (| targets) side by side, ``per_row`` items a row."""
+    columns = [to_unit(sketches), to_unit(outputs)]
+    if targets is not None:
+        columns.append(to_unit(targets))
+    images, nrow = side_by_side(columns, per_row)
+    return save_image_grid(images, Path(path), nrow)
 
 
 def save_point_plot(points: torch.Tensor, path: Path, real: torch.Tensor | None = None,
