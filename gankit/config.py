@@ -18,6 +18,7 @@ import yaml
 
 from gankit.data.request import DataRequest
 from gankit.errors import GankitError
+from gankit.fields import bounded, check_range
 
 
 @dataclass
@@ -40,18 +41,18 @@ class ModelConfig:
 
     generator: str = "dcgan"
     discriminator: str = "dcgan"
-    z_dim: int = 100
-    g_width: int = 64
-    d_width: int = 64
-    depth: int = 3
+    z_dim: int = bounded(100, min=0)
+    g_width: int = bounded(64, min=1)
+    d_width: int = bounded(64, min=1)
+    depth: int = bounded(3, min=1)
     g_cond: str = "none"
     d_cond: str = "none"
-    embed_dim: int = 50
+    embed_dim: int = bounded(50, min=1)
     aux_classifier: bool = False
     g_norm: str = "batch"
     d_norm: str = "batch"
     spectral_norm: bool = False
-    d_dropout: float = 0.0
+    d_dropout: float = bounded(0.0, min=0, below=1)
     options: dict = field(default_factory=dict)
 
 
@@ -69,13 +70,13 @@ class LossConfig:
     """
 
     name: str = "ns"
-    clip: float = 0.0
-    gp_weight: float = 0.0
-    r1_weight: float = 0.0
-    aux_weight: float = 1.0
-    aux_fake_weight: float = 0.0
+    clip: float = bounded(0.0, min=0)
+    gp_weight: float = bounded(0.0, min=0)
+    r1_weight: float = bounded(0.0, min=0)
+    aux_weight: float = bounded(1.0, min=0)
+    aux_fake_weight: float = bounded(0.0, min=0)
     recon: str = "none"
-    recon_weight: float = 0.0
+    recon_weight: float = bounded(0.0, min=0)
 
 
 @dataclass
@@ -83,10 +84,17 @@ class OptimConfig:
     """Optimiser by name (adam | rmsprop) with separate learning rates for G and D."""
 
     name: str = "adam"
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
+    lr_g: float = bounded(2e-4, above=0)
+    lr_d: float = bounded(2e-4, above=0)
     betas: list = field(default_factory=lambda: [0.5, 0.999])
-    weight_decay: float = 0.0
+    weight_decay: float = bounded(0.0, min=0)
+
+    def __post_init__(self):
+        if (len(self.betas) != 2 or not all(isinstance(b, (int, float)) and not
+                                            isinstance(b, bool) and 0 <= b < 1
+                                            for b in self.betas)):
+            raise GankitError(f"config key 'optim.betas' must be two numbers in [0, 1), "
+                              f"got {self.betas!r}")
 
 
 @dataclass
@@ -100,38 +108,43 @@ class TrainConfig:
     ``ema`` is the decay of the generator's moving average (0 disables it).
     ``eval_every`` > 0 evaluates ``eval_metrics`` (fid, is, kid, pr, acc, fid_evaluator...)
     on ``eval_n`` samples; ``best_metric`` keeps ``checkpoints/best.pt``.
+    A loss or weight that turns NaN/Inf (checked every ``log_every`` steps) rolls the
+    run back to the last clean check with the learning rates × ``nan_lr_factor``, at
+    most ``nan_rollbacks`` times; then the run stops with a message.
     ``collapse_every`` > 0 checks image runs for mode collapse every so many steps (the
     spread of fixed-noise samples per class over that of real images, logged as
     ``diversity_ratio``); a ratio below ``collapse_threshold`` (0-1) at three checks in
     a row, from step ``collapse_warmup`` on, warns once.
     """
 
-    steps: int = 2000
-    epochs: float = 0.0
-    minutes: float = 0.0
-    batch_size: int = 64
-    d_steps: int = 1
-    ema: float = 0.0
-    ema_start: int = 0
-    log_every: int = 50
-    sample_every: int = 500
-    checkpoint_every: int = 1000
-    keep_checkpoints: int = 3
-    grid_size: int = 64
-    eval_every: int = 0
+    steps: int = bounded(2000, min=1)
+    epochs: float = bounded(0.0, min=0)
+    minutes: float = bounded(0.0, min=0)
+    batch_size: int = bounded(64, min=1)
+    d_steps: int = bounded(1, min=1)
+    ema: float = bounded(0.0, min=0, below=1)
+    ema_start: int = bounded(0, min=0)
+    log_every: int = bounded(50, min=1)
+    sample_every: int = bounded(500, min=0)
+    checkpoint_every: int = bounded(1000, min=0)
+    keep_checkpoints: int = bounded(3, min=0)
+    grid_size: int = bounded(64, min=1)
+    eval_every: int = bounded(0, min=0)
     eval_metrics: list = field(default_factory=list)
-    eval_n: int = 2000
+    eval_n: int = bounded(2000, min=2)
     best_metric: str = ""
     inception_weights: str | None = None
     evaluator: str | None = None
-    collapse_every: int = 250
-    collapse_threshold: float = 0.3
-    collapse_warmup: int = 500
+    nan_rollbacks: int = bounded(2, min=0)
+    nan_lr_factor: float = bounded(0.5, above=0, max=1)
+    collapse_every: int = bounded(250, min=0)
+    collapse_threshold: float = bounded(0.3, above=0, below=1)
+    collapse_warmup: int = bounded(500, min=0)
     seed: int = 0
     device: str = "auto"
     tensorboard: bool = True
     progress: bool = True
-    threads: int = 0
+    threads: int = bounded(0, min=0)
 
 
 @dataclass
@@ -188,6 +201,10 @@ def _build(cls: type, values: dict, prefix: str = "") -> Any:
         raise GankitError(f"config section {prefix.rstrip('.') or 'top'!r} must be a mapping")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
+    odd = [key for key in values if not isinstance(key, str)]
+    if odd:
+        raise GankitError(f"config key {odd[0]!r} in section {prefix.rstrip('.') or 'top'!r} "
+                          "is not a name; keys are words such as steps or lr_g")
     unknown = sorted(set(values) - set(fields))
     if unknown:
         raise GankitError(f"unknown config key {prefix + unknown[0]!r}; "
@@ -198,7 +215,8 @@ def _build(cls: type, values: dict, prefix: str = "") -> Any:
         if dataclasses.is_dataclass(hint):
             kwargs[name] = _build(hint, value or {}, f"{prefix}{name}.")
         else:
-            kwargs[name] = _check_type(value, hint, prefix + name)
+            kwargs[name] = check_range(_check_type(value, hint, prefix + name), fields[name],
+                                       prefix + name)
     return cls(**kwargs)
 
 
@@ -223,7 +241,12 @@ def parse_override(text: str) -> dict:
     if "=" not in text:
         raise GankitError(f"--set expects key=value, got {text!r} (e.g. --set optim.lr_g=1e-4)")
     key, raw = text.split("=", 1)
-    value = yaml.safe_load(raw) if raw.strip() else ""
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as err:
+        problem = str(err).splitlines()[0]
+        raise GankitError(f"--set {text!r}: the value is not valid YAML ({problem}); quote "
+                          "it, e.g. --set \"data.name='my data'\"") from None
     if isinstance(value, str) and _looks_numeric(value):
         value = float(value)
     parts = [p for p in key.strip().split(".") if p]
@@ -255,21 +278,39 @@ def preset_names() -> list[str]:
 
 def _read_yaml(text: str, origin: str) -> dict:
     try:
-        values = yaml.safe_load(text) or {}
+        values = yaml.safe_load(text)
     except yaml.YAMLError as err:
         raise GankitError(f"{origin} is not valid YAML: {err}".splitlines()[0]) from None
+    if values is None:  # empty, or comments only
+        return {}
     if not isinstance(values, dict):
         raise GankitError(f"{origin} must hold a mapping of config sections")
     return values
 
 
-def preset_values(name_or_path: str) -> dict:
-    """The raw mapping of a preset name or a YAML file, with ``base:`` resolved."""
+def preset_values(name_or_path: str, _seen: tuple[str, ...] = ()) -> dict:
+    """The raw mapping of a preset name or a YAML file, with ``base:`` resolved.
+
+    Raises:
+        GankitError: an unknown preset, a missing, unreadable, malformed or empty
+            config file, or a ``base:`` that is not a name or that loops.
+    """
     path = Path(name_or_path)
     if name_or_path.endswith((".yaml", ".yml")) or path.is_file():
+        if path.is_dir():
+            raise GankitError(f"config file {name_or_path} is a folder; pass a .yaml file")
         if not path.is_file():
             raise GankitError(f"config file {name_or_path} does not exist")
-        values = _read_yaml(path.read_text(), str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
+            raise GankitError(f"cannot read config file {path} ({reason}); "
+                              "pass a YAML text file") from None
+        values = _read_yaml(text, str(path))
+        if not values:  # training on the defaults was surely not what was meant
+            raise GankitError(f"config file {path} is empty; start from a preset "
+                              "(gankit presets) or set at least one key")
     elif name_or_path in preset_names():
         text = resources.files(PRESET_PACKAGE).joinpath(f"{name_or_path}.yaml").read_text()
         values = _read_yaml(text, f"preset {name_or_path!r}")
@@ -278,8 +319,16 @@ def preset_values(name_or_path: str) -> dict:
         raise GankitError(f"unknown preset {name_or_path!r}; `gankit presets` lists them "
                           f"({', '.join(preset_names())}), or pass a .yaml file")
     base = values.pop("base", None)
-    if base:
-        values = merge(preset_values(base), values)
+    if base is not None and base != "":
+        if not isinstance(base, str):
+            raise GankitError(f"base: in {name_or_path} must be a preset name or a .yaml "
+                              f"file, got {base!r}")
+        seen = _seen + (str(path.resolve()) if path.is_file() else name_or_path,)
+        base_path = Path(base)
+        if (str(base_path.resolve()) if base_path.is_file() else base) in seen:
+            raise GankitError(f"base: {base} in {name_or_path} loops back to itself; "
+                              "remove one of the base: keys")
+        values = merge(preset_values(base, seen), values)
     return values
 
 

@@ -22,6 +22,8 @@ def add_parser(sub) -> None:
     t.add_argument("--batch-size", type=int)
     t.add_argument("--lr", type=float)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--skip-bad-files", action="store_true",
+                   help="skip unreadable or non-image files (one summary warning)")
     t.add_argument("--no-robust", dest="robust", action="store_false",
                    help="train on clean images only (default: also on mildly blurred, noisy "
                    "and tone-shifted copies, so imperfect fakes are judged by content)")
@@ -38,11 +40,13 @@ def add_parser(sub) -> None:
 
 
 def _dataset(name: str, labels: str, resolution: int, channels: int, size: int, split: str,
-             seed: int = 0):
+             seed: int = 0, skip_bad_files: bool = False):
     from gankit.data import DataRequest, load_dataset
+    from gankit.data.badfiles import SKIP_OPTION
 
     dataset = load_dataset(DataRequest(name=name, resolution=resolution, channels=channels,
-                                       labels=labels, split=split, size=size, seed=seed))
+                                       labels=labels, split=split, size=size, seed=seed,
+                                       options={SKIP_OPTION: skip_bad_files}))
     if dataset.labels is None:
         raise GankitError(f"{name} has no labels; an evaluator needs labelled data "
                           "(class sub-folders, an iCLEVR train.json, ...)")
@@ -54,7 +58,7 @@ def train(args) -> int:
     from gankit.metrics.evaluator import train_evaluator
 
     dataset = _dataset(args.data, args.labels, args.resolution, args.channels, args.size,
-                       args.split, args.seed)
+                       args.split, args.seed, args.skip_bad_files)
     options = {k: v for k, v in {"arch": args.arch, "epochs": args.epochs,
                                  "batch_size": args.batch_size, "lr": args.lr}.items()
                if v is not None}

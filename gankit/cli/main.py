@@ -37,9 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     except GankitError as err:
         print(f"gankit: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("gankit: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:
+        # training says itself where it stopped; 128 + the signal number, as a shell would
+        code = getattr(interrupt, "exit_code", None)
+        if code is None:
+            print("gankit: interrupted", file=sys.stderr)
+        return code or 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,6 +25,12 @@ def add_parser(sub) -> None:
     p.add_argument("--device", help="auto | cpu | cuda (default: the config's, auto)")
     p.add_argument("--seed", type=int, help="seed for a repeatable run")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--skip-bad-files", action="store_true",
+                   help="skip unreadable or non-image files in the data (one summary warning) "
+                   "instead of stopping (data.options.skip_bad_files)")
+    p.add_argument("--force", action="store_true",
+                   help="start over in an --out folder whose run stopped before its first "
+                   "checkpoint (its files are deleted)")
     p.set_defaults(handler=run)
 
 
@@ -63,14 +69,25 @@ def resolve_config(args):
 
 
 def run(args) -> int:
+    from dataclasses import replace
+
+    from gankit.data.badfiles import SKIP_OPTION
     from gankit.training import train
 
     if args.resume and args.out:
         raise GankitError("--resume continues in the run's own folder; drop --out")
+    if args.resume and args.force:
+        raise GankitError("--force starts a new run over; drop it with --resume")
     cfg, state = resolve_config(args)
+    if args.skip_bad_files:
+        options = {**cfg.data.options, SKIP_OPTION: True}
+        cfg = replace(cfg, data=replace(cfg.data, options=options))
+    if state is not None:
+        print(f"gankit: resuming {state['path']} at step {state['step']} (of "
+              f"{cfg.train.steps if cfg.train.epochs <= 0 else f'{cfg.train.epochs:g} epochs'})")
     print(f"gankit: training preset {cfg.preset or args.preset!r} on {cfg.data.name} "
           f"({cfg.data.resolution} px) — {cfg.description}".rstrip(" —"))
-    result = train(cfg, out=args.out, resume=state)
+    result = train(cfg, out=args.out, resume=state, force=args.force)
     run_dir = Path(result.run_dir)
     print(f"gankit: run folder   {run_dir}")
     if result.latest_samples is not None:

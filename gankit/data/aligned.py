@@ -3,6 +3,9 @@
 Layout: ``root/<split>/*.jpg`` (``train``/``val``/``test`` as in the pix2pix data sets) or
 the files directly in ``root``. With ``direction="AtoB"`` (default) the left half A is the
 source and the right half B the image to produce; ``"BtoA"`` swaps them.
+
+Unreadable files and files that are not twice as wide as high are all named in one
+error; with ``options["skip_bad_files"]`` they are left out with one warning.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from gankit.data.badfiles import BadFiles, skip_bad_files
 from gankit.data.base import ImageDataset, check_label_mode
-from gankit.data.decode import (IMAGE_EXTENSIONS, check_channels, check_target, default_workers,
+from gankit.data.decode import (IMAGE_EXTENSIONS, BadImage, bad_image, check_channels,
+                                check_target, default_workers, is_large, quiet_bomb_warnings,
                                 square_image)
 from gankit.data.files import image_size, list_image_files, root_of, split_folder, with_root
 from gankit.data.paired import is_paired_folder
@@ -72,28 +77,35 @@ def square_tensor(image: Image.Image, resolution: int, channels: int) -> torch.T
     return torch.from_numpy(array.copy())
 
 
-def split_halves(path: Path, resolution: int,
-                 channels: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+def split_halves(path: Path, resolution: int, channels: tuple[int, int],
+                 bad: BadFiles | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Decode one A|B file into its two halves, uint8 ``[C, res, res]`` each.
 
     Args:
         path: the image file (width must be twice the height).
         resolution: output side of each half.
         channels: channels of the left and right half.
+        bad: where a very large (but decodable) image is noted for one warning.
+
+    Raises:
+        BadImage: the file is unreadable or not twice as wide as high.
     """
     try:
         with Image.open(path) as file:
-            image = ImageOps.exif_transpose(file)
-            width, height = image.size
-            if width != 2 * height:
-                raise GankitError(f"{path} is {width}x{height}; an aligned A|B image must be "
+            if bad is not None and is_large(file):
+                bad.add_large(str(path))
+            image = ImageOps.exif_transpose(file)  # a loaded copy, usable after the file
+    except MemoryError:
+        raise
+    except Exception as error:  # Pillow raises many types for bad bytes
+        raise bad_image(str(path), error) from error
+    width, height = image.size
+    if width != 2 * height:
+        raise BadImage(str(path), f"is {width}x{height}, but an aligned A|B image must be "
                                   "twice as wide as high")
-            halves = [image.crop((0, 0, height, height)), image.crop((height, 0, width, height))]
-            return tuple(square_tensor(h, resolution, c)  # type: ignore[return-value]
-                         for h, c in zip(halves, channels))
-    except (OSError, ValueError) as error:
-        raise GankitError(f"cannot decode image {path}: {error}; "
-                          "replace or remove the file") from None
+    halves = [image.crop((0, 0, height, height)), image.crop((height, 0, width, height))]
+    return tuple(square_tensor(h, resolution, c)  # type: ignore[return-value]
+                 for h, c in zip(halves, channels))
 
 
 @DATASETS.register("aligned", help="pix2pix A|B side-by-side images")
@@ -131,15 +143,29 @@ def build_aligned(req: DataRequest) -> ImageDataset:
     sources = torch.empty(len(paths), source_channels, req.resolution, req.resolution,
                           dtype=torch.uint8)
 
+    bad = BadFiles(str(folder), skip_bad_files(req.options))
+
     def fill(i: int) -> None:
-        halves = split_halves(paths[i], req.resolution, (side_channels[0], side_channels[1]))
+        try:
+            halves = split_halves(paths[i], req.resolution, (side_channels[0], side_channels[1]),
+                                  bad)
+        except BadImage as error:
+            bad.add(error.name, error.problem, i)
+            return
         images[i], sources[i] = halves[target_side], halves[source_side]
 
-    with ThreadPoolExecutor(max_workers=default_workers()) as pool:
+    with quiet_bomb_warnings(), ThreadPoolExecutor(max_workers=default_workers()) as pool:
         list(pool.map(fill, range(len(paths))))
-    return ImageDataset(images, None, None, sources if req.paired else None, list(files),
-                        f"aligned {direction} images {folder} ({len(paths)} pairs)",
-                        {"root": str(root), "direction": direction})
+    rows = bad.keep(len(paths))
+    meta: dict = {"root": str(root), "direction": direction}
+    warning = bad.report(len(rows))
+    if warning:
+        meta["warnings"] = [warning]
+    names = list(files)
+    if len(rows) < len(paths):  # bad files skipped
+        images, sources, names = images[rows], sources[rows], [names[row] for row in rows]
+    return ImageDataset(images, None, None, sources if req.paired else None, names,
+                        f"aligned {direction} images {folder} ({len(rows)} pairs)", meta)
 
 
 def load_aligned(path: str | os.PathLike, req: DataRequest) -> ImageDataset:

@@ -21,11 +21,12 @@ import zlib
 from pathlib import Path
 from typing import Callable, Iterator
 
+from gankit.data.badfiles import skip_bad_files
 from gankit.data.base import ImageDataset
 from gankit.data.cache import fingerprint_file
 from gankit.data.decode import check_target, decode_many
-from gankit.data.folders import Layout, build_dataset, plan_layout
-from gankit.data.registry import DataRequest
+from gankit.data.folders import Layout, bad_files, build_dataset, plan_layout
+from gankit.data.request import DataRequest
 from gankit.errors import GankitError
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
@@ -102,14 +103,16 @@ def read_archive(path: str | Path, req: DataRequest) -> ImageDataset:
 
 
 def _plan(path: Path, names: list[str], req: DataRequest) -> Layout:
-    return plan_layout(names, str(path), req.split, req.labels)
+    return plan_layout(names, str(path), req.split, req.labels, skip_bad_files(req.options))
 
 
 def _decode(path: Path, layout: Layout, req: DataRequest,
             members: Iterator[tuple[str, Callable[[], bytes] | bytes]],
             rows: list[int] | None = None) -> ImageDataset:
-    images = decode_many(members, len(layout.files), req.resolution, req.channels, rows=rows)
-    return build_dataset(images, layout, f"archive {path}/{layout.root}")
+    bad = bad_files(layout, str(path), req)
+    images = decode_many(members, len(layout.files), req.resolution, req.channels, rows=rows,
+                         bad=bad)
+    return build_dataset(images, layout, f"archive {path}/{layout.root}", bad)
 
 
 def _read_zip(path: Path, req: DataRequest) -> ImageDataset:

@@ -23,6 +23,10 @@ Source fingerprints:
   rewrite with equal size *and* a deliberately restored mtime. A changed mtime with
   unchanged bytes only costs one re-decode.
 
+``DataRequest.options`` are in the key, so ``skip_bad_files`` (which drops unreadable
+files) never shares an entry with a strict read; the warning naming the skipped files
+is stored in the entry and printed again on every hit.
+
 Location: ``DataRequest.cache_dir``; ``None`` means ``$GANKIT_CACHE/datasets`` or
 ``~/.cache/gankit/datasets``; ``""`` disables caching.
 """
@@ -34,6 +38,7 @@ import json
 import os
 import re
 import secrets
+import sys
 import warnings
 from pathlib import Path
 from typing import Iterable, Protocol
@@ -45,7 +50,7 @@ from safetensors.torch import save_file
 from gankit.cache_root import cache_root
 from gankit.data.base import ImageDataset
 from gankit.data.decode import DECODER_VERSION
-from gankit.data.registry import DataRequest
+from gankit.data.request import DataRequest
 
 CACHE_FORMAT = 1
 """Bump when the layout of cache files changes."""
@@ -93,10 +98,18 @@ def fingerprint_file(path: str | Path) -> str:
 
 
 def fingerprint_files(root: str | Path, paths: Iterable[str]) -> str:
-    """BLAKE2b over each file's relative path, size and mtime (ns); see module doc."""
+    """BLAKE2b over each file's relative path, size and mtime (ns); see module doc.
+
+    A file that cannot be stat'ed (a broken symbolic link) counts by its name alone:
+    reading it will name it.
+    """
     digest = hashlib.blake2b(digest_size=20)
     for path in paths:
-        info = os.stat(os.path.join(root, path))
+        try:
+            info = os.stat(os.path.join(root, path))
+        except OSError:
+            digest.update(f"{path}\0unreadable\n".encode())
+            continue
         digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
@@ -137,6 +150,8 @@ def load_cached(source: CachedSource) -> ImageDataset:
     dataset = _read_entry(path, source.req) if path.exists() else None
     if dataset is not None:
         dataset.meta.update(cache="hit", cache_file=str(path))
+        for line in dataset.meta.get("warnings", []):
+            print(line, file=sys.stderr)
         return dataset
     dataset = source.load()
     stored = _write_entry(path, dataset)
@@ -149,7 +164,8 @@ def _write_entry(path: Path, dataset: ImageDataset) -> bool:
     if dataset.labels is not None:
         tensors["labels"] = dataset.labels.contiguous()
     header = {"format": CACHE_FORMAT, "class_names": dataset.class_names,
-              "names": dataset.names, "description": dataset.description}
+              "names": dataset.names, "description": dataset.description,
+              "warnings": dataset.meta.get("warnings", [])}
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -181,8 +197,10 @@ def _read_entry(path: Path, req: DataRequest) -> ImageDataset | None:
         expected = (req.channels, req.resolution, req.resolution)
         if images.dtype != torch.uint8 or tuple(images.shape[1:]) != expected:
             raise ValueError(f"images {tuple(images.shape)} {images.dtype}")
+        lines = list(header.get("warnings") or [])
         return ImageDataset(images, labels, header["class_names"], names=header["names"],
-                            description=header["description"])
+                            description=header["description"],
+                            meta={"warnings": lines} if lines else {})
     except Exception as err:  # any unreadable entry is rebuilt, whatever broke it
         warnings.warn(f"gankit: ignoring unreadable data cache {path} ({type(err).__name__}: "
                       f"{str(err)[:100]}); rebuilding it", stacklevel=3)

@@ -22,6 +22,13 @@ The pipeline for every image, whatever its source:
    ``Image.resize(box=...)`` call. That is resizing the short side to the resolution
    and centre-cropping, without rounding the long side to whole pixels first.
 
+Bad files: :func:`decode_many` decodes every item even after a failure and collects
+the failures in a :class:`~gankit.data.badfiles.BadFiles`, so one error names them all
+(or, with ``skip_bad_files``, the caller drops those rows). An image over Pillow's
+decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``, ~89 MP) but under twice it
+is decoded with one ``gankit: warning:`` line naming it (Pillow's own
+``DecompressionBombWarning`` is silenced); one over twice the limit is a bad file.
+
 Change :data:`DECODER_VERSION` whenever the output for the same bytes changes: it is
 part of every cache key.
 """
@@ -31,14 +38,17 @@ from __future__ import annotations
 import io
 import os
 import time
+import warnings
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Iterable, Sequence, Union
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator, Sequence, Union
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from gankit.data.badfiles import BadFiles, link_problem
 from gankit.errors import GankitError
 
 DECODER_VERSION = 1
@@ -61,6 +71,31 @@ _PROBE_IMAGES = 32
 _THREADS_WORTH_S = 0.4e-3
 
 ByteSource = Union[bytes, Callable[[], bytes]]
+
+
+class BadImage(GankitError):
+    """One file that is not a usable image; ``problem`` reads "is not a readable ..."."""
+
+    def __init__(self, name: str, problem: str):
+        super().__init__(f"{name} {problem}; remove or replace it")
+        self.name, self.problem = name, problem
+
+
+@contextmanager
+def quiet_bomb_warnings() -> Iterator[None]:
+    """Silence Pillow's ``DecompressionBombWarning`` (gankit names large files itself).
+
+    Warning filters are process-wide, so this also covers threads started inside.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
+
+
+def is_large(image: Image.Image) -> bool:
+    """Whether ``image`` exceeds Pillow's decompression-bomb warning limit."""
+    limit = Image.MAX_IMAGE_PIXELS
+    return bool(limit) and image.size[0] * image.size[1] > limit
 
 
 def is_image_name(name: str) -> bool:
@@ -95,16 +130,19 @@ def decode_image(data: bytes, resolution: int, channels: int, name: str = "image
         uint8 tensor ``[channels, resolution, resolution]``.
 
     Raises:
-        GankitError: the bytes are not a complete, readable image.
+        GankitError: the bytes are not a complete, readable image (a :class:`BadImage`).
     """
     check_target(resolution, channels)
-    array = _decode_array(data, resolution, channels, name)
+    large = BadFiles(hint=False)
+    with quiet_bomb_warnings():
+        array = _decode_array(data, resolution, channels, name, large)
+    large.report()
     return torch.from_numpy(_to_chw(array).copy())  # copy: PIL arrays are read-only
 
 
 def decode_many(items: Iterable[tuple[str, ByteSource]], count: int, resolution: int,
                 channels: int, workers: int | None = None,
-                rows: Sequence[int] | None = None) -> torch.Tensor:
+                rows: Sequence[int] | None = None, bad: BadFiles | None = None) -> torch.Tensor:
     """Decode ``count`` images into one ``[count, C, R, R]`` uint8 tensor.
 
     Args:
@@ -120,19 +158,40 @@ def decode_many(items: Iterable[tuple[str, ByteSource]], count: int, resolution:
             per-image Python overhead, dominates (see ``_THREADS_WORTH_S``).
         rows: output row of each item (default: item order), so a stream that must
             be read in storage order (a ``.tar.gz``) can fill a sorted tensor.
+        bad: where unreadable items are recorded (by output row, left undefined) for
+            the caller to report; by default they are all named in one error.
 
     Raises:
-        GankitError: an item is not a readable image (the first one met), or
-            ``items`` does not yield exactly ``count`` pairs (a bug in the caller).
+        GankitError: without ``bad``, some items are not readable images (all are
+            named in one message).
+        RuntimeError: ``items`` does not yield exactly ``count`` pairs (a caller's bug).
     """
     check_target(resolution, channels)
+    collector = BadFiles(hint=False) if bad is None else bad
+    with quiet_bomb_warnings():
+        out = _decode_rows(items, count, resolution, channels, workers, rows, collector)
+    if bad is None:
+        collector.report()
+    return out
+
+
+def _decode_rows(items: Iterable[tuple[str, ByteSource]], count: int, resolution: int,
+                 channels: int, workers: int | None, rows: Sequence[int] | None,
+                 bad: BadFiles) -> torch.Tensor:
     out = torch.empty((count, channels, resolution, resolution), dtype=torch.uint8)
     target = out.numpy()
 
     def work(index: int, name: str, source: ByteSource) -> None:
-        data = source() if callable(source) else source
         row = index if rows is None else rows[index]
-        target[row] = _to_chw(_decode_array(data, resolution, channels, name))
+        try:
+            data = source() if callable(source) else source
+        except OSError as err:
+            bad.add(name, link_problem(name) or f"cannot be read ({err.strerror or err})", row)
+            return
+        try:
+            target[row] = _to_chw(_decode_array(data, resolution, channels, name, bad))
+        except BadImage as err:
+            bad.add(name, err.problem, row)
 
     workers = default_workers() if workers is None else max(1, workers)
     stream = enumerate(items)
@@ -192,9 +251,12 @@ def _to_chw(array: np.ndarray) -> np.ndarray:
     return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
 
 
-def _decode_array(data: bytes, resolution: int, channels: int, name: str) -> np.ndarray:
+def _decode_array(data: bytes, resolution: int, channels: int, name: str,
+                  bad: BadFiles) -> np.ndarray:
     try:
         with Image.open(io.BytesIO(data)) as image:
+            if is_large(image):
+                bad.add_large(name)
             if image.format == "JPEG":
                 _draft(image, resolution)
             image.load()
@@ -203,9 +265,19 @@ def _decode_array(data: bytes, resolution: int, channels: int, name: str) -> np.
     except MemoryError:
         raise
     except Exception as err:  # Pillow raises many types for bad bytes; all mean "bad file"
-        raise GankitError(
-            f"{name} is not a readable image (truncated or corrupt? {_reason(err)}): "
-            "remove or replace it") from err
+        raise bad_image(name, err) from err
+
+
+def bad_image(name: str, err: Exception) -> BadImage:
+    """The :class:`BadImage` for ``err``, raised opening or decoding the file ``name``:
+    a decompression bomb, a broken symbolic link, or bytes Pillow cannot read."""
+    if isinstance(err, Image.DecompressionBombError):
+        text = str(err)
+        pixels = text.split("(")[1].split(")")[0] if "(" in text else "too many pixels"
+        return BadImage(name, f"is too large to decode safely ({pixels}, over twice Pillow's "
+                              f"{Image.MAX_IMAGE_PIXELS:,}-pixel limit: a decompression bomb?)")
+    return BadImage(name, link_problem(name) or
+                    f"is not a readable image (truncated or corrupt? {_reason(err)})")
 
 
 def square_image(image: Image.Image, resolution: int, channels: int) -> Image.Image:

@@ -11,8 +11,9 @@ from typing import Callable
 import torch
 from PIL import Image
 
-from gankit.data.decode import IMAGE_EXTENSIONS, decode_many
-from gankit.data.registry import DataRequest
+from gankit.data.badfiles import BadFiles
+from gankit.data.decode import IMAGE_EXTENSIONS, bad_image, decode_many, quiet_bomb_warnings
+from gankit.data.request import DataRequest
 from gankit.errors import GankitError
 
 SPLIT_FOLDERS = {"train": ("train", "training"), "valid": ("valid", "val", "validation"),
@@ -23,10 +24,14 @@ EXIF_ORIENTATION = 0x0112
 
 
 def list_image_files(folder: Path) -> dict[str, Path]:
-    """Image files of ``folder`` by stem, sorted; two files with one stem are an error."""
+    """Image files of ``folder`` by stem, sorted; two files with one stem are an error.
+
+    Broken symbolic links with an image name are listed too, so that reading them
+    names them (rather than silently leaving them out).
+    """
     files: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
-        if (path.name.startswith(".") or not path.is_file()
+        if (path.name.startswith(".") or not (path.is_file() or path.is_symlink())
                 or path.suffix.lower() not in IMAGE_EXTENSIONS):
             continue
         if path.stem in files:
@@ -44,27 +49,27 @@ def _display_size(image: Image.Image) -> tuple[int, int]:
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """``(width, height)`` of an image file as decoded, read from its header only."""
+    """``(width, height)`` of an image file as decoded, read from its header only.
+
+    Raises:
+        BadImage: ``path`` is a broken link, unreadable, not an image, or a
+            decompression bomb (a :class:`GankitError` naming the path).
+    """
     try:
-        with Image.open(path) as image:
+        with quiet_bomb_warnings(), Image.open(path) as image:
             return _display_size(image)
-    except (OSError, ValueError) as error:
-        raise GankitError(f"{path} is not a readable image ({error}); "
-                          "remove or replace it") from None
+    except MemoryError:
+        raise
+    except Exception as error:  # Pillow raises many types for bad headers
+        raise bad_image(str(path), error) from error
 
 
-def _reader(path: Path) -> Callable[[], bytes]:
-    def read() -> bytes:
-        try:
-            return path.read_bytes()
-        except OSError as error:
-            raise GankitError(f"cannot read {path} ({error.strerror}); check the file") from None
-    return read
-
-
-def load_many(paths: list[Path], resolution: int, channels: int) -> torch.Tensor:
-    """Decode files to one uint8 ``[N, C, H, W]`` tensor with :func:`decode_many`."""
-    return decode_many(((str(p), _reader(p)) for p in paths), len(paths), resolution, channels)
+def load_many(paths: list[Path], resolution: int, channels: int,
+              bad: BadFiles | None = None) -> torch.Tensor:
+    """Decode files to one uint8 ``[N, C, H, W]`` tensor with :func:`decode_many`
+    (``bad`` as there: unreadable files are recorded instead of raised)."""
+    return decode_many(((str(p), p.read_bytes) for p in paths), len(paths), resolution,
+                       channels, bad=bad)
 
 
 def split_folder(root: Path, split: str, holds_data: Callable[[Path], bool]) -> Path | None:

@@ -17,8 +17,10 @@ looked through. Rules for what is not an image:
 - hidden files and folders (``.DS_Store``, ``._x.jpg``, ``.ipynb_checkpoints/``),
   ``__MACOSX/``, ``Thumbs.db`` and ``desktop.ini`` are skipped silently;
 - any other file without an image extension among the images (in a flat folder or
-  under a class folder) is an error naming it: a stray file there usually means
-  the wrong folder, and silently dropping it could hide that;
+  under a class folder) is an error naming it (all of them, up to ten): a stray file
+  there usually means the wrong folder, and silently dropping it could hide that.
+  With ``options["skip_bad_files"]`` they are left out with the unreadable images
+  and named in one warning (:mod:`gankit.data.badfiles`);
 - files beside class or split folders that are not images (``README.md``,
   ``labels.csv``) are ignored; images there are an error (they have no class).
 
@@ -29,17 +31,18 @@ Empty class folders are ignored (an archive need not record empty folders).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 import torch
 
+from gankit.data.badfiles import ERROR_LIMIT, SKIP_HINT, BadFiles, skip_bad_files
 from gankit.data.base import ImageDataset, check_label_mode
 from gankit.data.cache import fingerprint_files
 from gankit.data.decode import IMAGE_EXTENSIONS, check_target, decode_many, is_image_name
 from gankit.data.files import SPLIT_FOLDERS
-from gankit.data.registry import DataRequest
+from gankit.data.request import DataRequest
 from gankit.errors import GankitError
 
 LABEL_MODES = ("auto", "none", "class")
@@ -62,6 +65,7 @@ class Layout:
         class_names: class names by index, or ``None``.
         names: per-file name: path below the data root without extension.
         root: path prefix of the data root (wrapper and split folders), may be "".
+        skipped: non-image files among the images, left out (``skip_bad=True`` only).
     """
 
     files: list[str]
@@ -69,6 +73,14 @@ class Layout:
     class_names: list[str] | None
     names: list[str]
     root: str
+    skipped: list[str] = field(default_factory=list)
+
+    def subset(self, rows: list[int]) -> Layout:
+        """The layout of the files at ``rows`` only."""
+        return Layout([self.files[i] for i in rows],
+                      None if self.labels is None else [self.labels[i] for i in rows],
+                      self.class_names, [self.names[i] for i in rows], self.root,
+                      self.skipped)
 
 
 def is_skipped(path: str) -> bool:
@@ -79,7 +91,7 @@ def is_skipped(path: str) -> bool:
 
 
 def plan_layout(paths: Iterable[str], where: str, split: str = "train",
-                labels: str = "auto") -> Layout:
+                labels: str = "auto", skip_bad: bool = False) -> Layout:
     """Recognise the layout of ``paths`` and choose the files of ``split``.
 
     Args:
@@ -87,10 +99,12 @@ def plan_layout(paths: Iterable[str], where: str, split: str = "train",
         where: the folder or archive, for messages.
         split: ``train``, ``valid`` or ``test``.
         labels: a label mode (:data:`LABEL_MODES`).
+        skip_bad: leave stray non-image files out (in ``Layout.skipped``) instead
+            of raising.
 
     Raises:
-        GankitError: no images, a missing split, a stray non-image file, images
-            beside class folders, or labels the layout cannot give.
+        GankitError: no images, a missing split, stray non-image files (all named),
+            images beside class folders, or labels the layout cannot give.
     """
     check_label_mode(where, labels, LABEL_MODES)
     if split not in SPLIT_FOLDERS:
@@ -102,7 +116,15 @@ def plan_layout(paths: Iterable[str], where: str, split: str = "train",
                           "(in class sub-folders for labels) or fix the path")
     root = _unwrap(files)
     root = _choose_split(files, root, split, where)
-    return _read_classes(files, root, labels, where)
+    layout = _read_classes(files, root, labels, where)
+    strays = [path for path in layout.files if not is_image_name(path)]
+    if strays and not skip_bad:
+        raise GankitError(_stray_message(strays, where))
+    if strays:
+        keep = [row for row, path in enumerate(layout.files) if is_image_name(path)]
+        layout = layout.subset(keep)
+        layout.skipped = strays
+    return layout
 
 
 def _children(files: list[str], root: str) -> tuple[list[str], set[str]]:
@@ -158,8 +180,6 @@ def _read_classes(files: list[str], root: str, labels: str, where: str) -> Layou
     direct, folders = _children(files, root)
     inside = _show(where, root)
     if not folders:
-        for path in direct:
-            _require_image(path, where)
         if labels == "class":
             raise GankitError(
                 f"folder {inside} has no class sub-folders; labels='class' needs "
@@ -175,7 +195,6 @@ def _read_classes(files: list[str], root: str, labels: str, where: str) -> Layou
         if path.startswith(root):
             head, sep, _ = path[len(root):].partition("/")
             if sep:
-                _require_image(path, where)
                 by_class[head].append(path)  # stays sorted: files are sorted
     chosen = [path for name in class_names for path in by_class[name]]
     indices = [index for index, name in enumerate(class_names) for _ in by_class[name]]
@@ -184,11 +203,15 @@ def _read_classes(files: list[str], root: str, labels: str, where: str) -> Layou
                   [_name(path, root) for path in chosen], root)
 
 
-def _require_image(path: str, where: str) -> None:
-    if not is_image_name(path):
-        raise GankitError(
-            f"{_show(where, path)} is not an image ({_EXTENSIONS}) but lies among the "
-            "images; remove it or move it out (hidden files are skipped)")
+def _stray_message(strays: list[str], where: str) -> str:
+    fix = f"(hidden files are skipped), or {SKIP_HINT} skips"
+    if len(strays) == 1:
+        return (f"{_show(where, strays[0])} is not an image ({_EXTENSIONS}) but lies among "
+                f"the images; remove it or move it out {fix} it")
+    more = len(strays) - ERROR_LIMIT
+    shown = ", ".join(strays[:ERROR_LIMIT]) + (f" and {more} more" if more > 0 else "")
+    return (f"{len(strays)} files among the images of {_show(where, '')} are not images "
+            f"({_EXTENSIONS}): {shown}; remove them or move them out {fix} them")
 
 
 def _name(path: str, root: str) -> str:
@@ -203,10 +226,11 @@ def list_folder(root: Path) -> list[str]:
     """Every file below ``root`` as a sorted relative ``/`` path (hidden folders pruned).
 
     Symbolic links to files and folders are followed, except links back up to a
-    folder being listed (a loop).
+    folder being listed (a loop). Broken links are listed like files (reading them
+    names them). A folder that cannot be listed is a :class:`GankitError`.
     """
     found = []
-    for folder, subfolders, names in os.walk(root, followlinks=True):
+    for folder, subfolders, names in os.walk(root, followlinks=True, onerror=_unlistable):
         here = os.path.realpath(folder)
         subfolders[:] = [name for name in subfolders
                          if not name.startswith(".") and name not in JUNK_FOLDERS
@@ -215,6 +239,11 @@ def list_folder(root: Path) -> list[str]:
         prefix = "" if relative == "." else relative + "/"
         found.extend(prefix + name for name in names)
     return sorted(found)
+
+
+def _unlistable(error: OSError) -> None:
+    raise GankitError(f"cannot list folder {error.filename} ({error.strerror}); "
+                      "check its permissions")
 
 
 def _loops(target: str, here: str) -> bool:
@@ -237,7 +266,7 @@ class FolderSource:
         if not self.root.is_dir():
             raise GankitError(f"folder {self.root} does not exist; fix the path")
         self.layout = plan_layout(list_folder(self.root), str(self.root), req.split,
-                                  req.labels)
+                                  req.labels, skip_bad_files(req.options))
 
     @property
     def title(self) -> str:
@@ -250,16 +279,40 @@ class FolderSource:
     def load(self) -> ImageDataset:
         """Decode the chosen files (threads read and decode)."""
         files = self.layout.files
+        bad = bad_files(self.layout, str(self.root), self.req)
         items = ((str(self.root / path), (self.root / path).read_bytes) for path in files)
-        images = decode_many(items, len(files), self.req.resolution, self.req.channels)
-        return build_dataset(images, self.layout, f"folder {self.root}/{self.layout.root}")
+        images = decode_many(items, len(files), self.req.resolution, self.req.channels,
+                             bad=bad)
+        return build_dataset(images, self.layout, f"folder {self.root}/{self.layout.root}", bad)
 
 
-def build_dataset(images: torch.Tensor, layout: Layout, description: str) -> ImageDataset:
-    """The :class:`ImageDataset` for decoded ``images`` of ``layout``."""
+def bad_files(layout: Layout, where: str, req: DataRequest) -> BadFiles:
+    """The collector for reading ``layout`` at ``where``, holding its skipped strays."""
+    bad = BadFiles(where, skip_bad_files(req.options))
+    for path in layout.skipped:
+        bad.add(_show(where, path), "is not an image")
+    return bad
+
+
+def build_dataset(images: torch.Tensor, layout: Layout, description: str,
+                  bad: BadFiles | None = None) -> ImageDataset:
+    """The :class:`ImageDataset` for decoded ``images`` of ``layout``.
+
+    With ``bad`` (filled by :func:`decode_many`), bad files are reported (raised, or
+    dropped with one warning kept in ``meta["warnings"]`` for the cache to repeat).
+    """
+    warning = None
+    if bad is not None:
+        keep = bad.keep(len(layout.files))
+        warning = bad.report(len(keep))
+        if len(keep) < len(layout.files):
+            images, layout = images[keep], layout.subset(keep)
     labels = None if layout.labels is None else torch.tensor(layout.labels, dtype=torch.int64)
-    return ImageDataset(images, labels, layout.class_names, names=list(layout.names),
-                        description=description)
+    dataset = ImageDataset(images, labels, layout.class_names, names=list(layout.names),
+                           description=description)
+    if warning:
+        dataset.meta["warnings"] = [warning]
+    return dataset
 
 
 def read_folder(root: str | Path, req: DataRequest) -> ImageDataset:

@@ -10,6 +10,12 @@ A root folder holds:
 ``test.json``-style files (a list of object-name lists, no images) are the conditions
 a generator is asked to draw: read them with :func:`read_conditions`.
 
+Every object list, in ``train.json`` and in conditions files alike, names 1 to
+:data:`MAX_OBJECTS` distinct known objects (the iCLEVR contract); anything else is a
+:class:`GankitError` naming the file and the entry. With
+``options["skip_bad_files"]`` unreadable images are left out with one warning
+(:mod:`gankit.data.badfiles`); bad label entries are always errors.
+
 The dataset has multi-hot float32 labels ``[N, K]``, class names in index order, and
 items sorted by file name.
 """
@@ -24,10 +30,11 @@ from typing import Any
 
 import torch
 
+from gankit.data.badfiles import BadFiles, skip_bad_files
 from gankit.data.base import ImageDataset, check_label_mode
 from gankit.data.cache import fingerprint_file, fingerprint_files
 from gankit.data.decode import check_target, decode_many
-from gankit.data.registry import DataRequest
+from gankit.data.request import DataRequest
 from gankit.errors import GankitError
 
 OBJECTS_FILE = "objects.json"
@@ -35,6 +42,8 @@ IMAGE_FOLDERS = ("iclevr", "images", ".")
 """Where the images are looked for, in order, when ``options["images"]`` is unset."""
 
 LABEL_MODES = ("auto", "none", "multi")
+MAX_OBJECTS = 3
+"""Most objects in one iCLEVR scene or condition."""
 
 ObjectNames = Mapping[str, int] | Sequence[str] | str | os.PathLike
 
@@ -52,8 +61,12 @@ def read_json(path: str | Path) -> Any:
             return json.load(handle)
     except FileNotFoundError:
         raise GankitError(f"{path} does not exist; fix the path") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise GankitError(f"{path} is not valid JSON ({err}); fix or replace it") from None
+    except OSError as err:  # a folder, no permission...
+        raise GankitError(f"cannot read {path} ({err.strerror or err}); "
+                          "pass a readable JSON file") from None
+    except (ValueError, RecursionError) as err:  # JSONDecodeError, UnicodeDecodeError...
+        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        raise GankitError(f"{path} is not valid JSON ({reason}); fix or replace it") from None
 
 
 def load_objects(objects: ObjectNames) -> dict[str, int]:
@@ -67,11 +80,14 @@ def load_objects(objects: ObjectNames) -> dict[str, int]:
         objects = read_json(objects)
     if isinstance(objects, Mapping):
         mapping = dict(objects)
-    elif isinstance(objects, Sequence):
+    elif isinstance(objects, Sequence) and not isinstance(objects, str) and all(
+            isinstance(name, str) for name in objects):
         mapping = {name: index for index, name in enumerate(objects)}
     else:
         raise GankitError(f"{where} must map object names to indices (like objects.json)")
     if (not all(isinstance(name, str) for name in mapping)
+            or not all(isinstance(index, int) and not isinstance(index, bool)
+                       for index in mapping.values())
             or sorted(mapping.values()) != list(range(len(mapping)))):
         raise GankitError(f"{where} must map each object name to a distinct index "
                           f"0..{len(mapping) - 1}; fix {where}")
@@ -83,23 +99,48 @@ def class_names_of(mapping: Mapping[str, int]) -> list[str]:
     return sorted(mapping, key=mapping.__getitem__)
 
 
-def multi_hot(lists: Sequence[Sequence[str]], mapping: Mapping[str, int],
-              where: str) -> torch.Tensor:
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def multi_hot(lists: Sequence[Sequence[str]], mapping: Mapping[str, int], where: str,
+              keys: Sequence[object] | None = None,
+              max_objects: int = MAX_OBJECTS) -> torch.Tensor:
     """Float32 ``[len(lists), K]`` with a 1 at each named object's index.
 
+    Args:
+        lists: one list of object names per entry.
+        mapping: object name → index.
+        where: the file, for messages.
+        keys: how messages name each entry (default: its index; train.json: its file).
+        max_objects: most names in one entry.
+
     Raises:
-        GankitError: an entry is not a list of names, or a name is not in ``mapping``.
+        GankitError: an entry is not a list of names, is empty, names more than
+            ``max_objects`` objects or one object twice, or names an unknown object.
     """
     out = torch.zeros(len(lists), len(mapping), dtype=torch.float32)
     for row, names in enumerate(lists):
-        if isinstance(names, str) or not isinstance(names, Sequence):
-            raise GankitError(f"entry {row} of {where} is {names!r}, not a list of "
-                              "object names; fix the file")
+        entry = f"entry {row if keys is None else _shown(keys[row])} of {where}"
+        contract = f"an entry names 1 to {max_objects} distinct objects; fix the file"
+        if (isinstance(names, str) or not isinstance(names, Sequence)
+                or not all(isinstance(name, str) for name in names)):
+            raise GankitError(f"{entry} is {_shown(names)}, not a list of object names "
+                              '(like ["red cube", "blue sphere"]); fix the file')
+        if not names:
+            raise GankitError(f"{entry} is empty; {contract}")
+        if len(names) > max_objects:
+            raise GankitError(f"{entry} has {len(names)} objects ({_shown(list(names))}); "
+                              f"{contract}")
+        twice = next((name for i, name in enumerate(names) if name in names[:i]), None)
+        if twice is not None:
+            raise GankitError(f"{entry} names {twice!r} twice; {contract}")
         for name in names:
             if name not in mapping:
                 valid = ", ".join(class_names_of(mapping)[:6])
-                raise GankitError(f"unknown object {name!r} in {where}; valid names are like: "
-                                  f"{valid}, ... ({len(mapping)} in all)")
+                raise GankitError(f"unknown object {_shown(name)} in {entry}; valid names are "
+                                  f"like: {valid}, ... ({len(mapping)} in all)")
             out[row, mapping[name]] = 1.0
     return out
 
@@ -108,16 +149,23 @@ def read_conditions(path: str | Path, objects: ObjectNames) -> torch.Tensor:
     """Read a ``test.json``-style list of object-name lists as multi-hot conditions.
 
     Args:
-        path: JSON file holding a list of lists of object names.
+        path: JSON file holding a list of lists of 1 to :data:`MAX_OBJECTS` distinct
+            object names.
         objects: ``objects.json`` path, name → index mapping, or names in index order.
 
     Returns:
         float32 ``[M, K]`` multi-hot tensor, row ``i`` for the ``i``-th list.
+
+    Raises:
+        GankitError: the file is missing, not JSON, not a non-empty list of lists of
+            names, or an entry breaks the contract (the entry's index is named).
     """
     content = read_json(path)
     if not isinstance(content, list):
         raise GankitError(f"{path} must hold a list of object-name lists "
-                          "(like iCLEVR test.json)")
+                          '(like iCLEVR test.json: [["red cube"], ["blue sphere", ...]])')
+    if not content:
+        raise GankitError(f"{path} holds no conditions; add at least one object-name list")
     return multi_hot(content, load_objects(objects), str(path))
 
 
@@ -141,7 +189,8 @@ class IclevrSource:
         if not self.files:
             raise GankitError(f"{self.labels_file} lists no images; add entries or fix the path")
         self.labels = multi_hot([entries[name] for name in self.files], self.objects,
-                                str(self.labels_file))
+                                str(self.labels_file), keys=self.files)
+        self.skip_bad = skip_bad_files(req.options)
         self.image_dir = self._find_images()
 
     @property
@@ -153,9 +202,9 @@ class IclevrSource:
         candidates = [chosen] if chosen else list(IMAGE_FOLDERS)
         for folder in candidates:
             folder_path = self.root / folder
-            if folder_path.is_dir() and (chosen or (folder_path / self.files[0]).is_file()):
+            if folder_path.is_dir() and (chosen or _present(folder_path / self.files[0])):
                 missing = next((name for name in self.files
-                                if not (folder_path / name).is_file()), None)
+                                if not _present(folder_path / name)), None)
                 if missing is not None:
                     raise GankitError(f"image {folder_path / missing} listed in "
                                       f"{self.labels_file} is missing; add it or remove "
@@ -175,12 +224,27 @@ class IclevrSource:
         """Decode the listed images with their multi-hot labels."""
         items = ((str(self.image_dir / name), (self.image_dir / name).read_bytes)
                  for name in self.files)
-        images = decode_many(items, len(self.files), self.req.resolution, self.req.channels)
+        bad = BadFiles(str(self.image_dir), self.skip_bad)
+        images = decode_many(items, len(self.files), self.req.resolution, self.req.channels,
+                             bad=bad)
+        rows = bad.keep(len(self.files))
+        warning = bad.report(len(rows))
+        labels, files = self.labels, self.files
+        if len(rows) < len(files):  # bad files skipped
+            images, labels, files = images[rows], labels[rows], [files[row] for row in rows]
         keep = self.req.labels != "none"
-        return ImageDataset(images, self.labels if keep else None,
-                            class_names_of(self.objects) if keep else None,
-                            names=list(self.files),
-                            description=f"iCLEVR {self.root} ({self.labels_file.name})")
+        dataset = ImageDataset(images, labels if keep else None,
+                               class_names_of(self.objects) if keep else None,
+                               names=list(files),
+                               description=f"iCLEVR {self.root} ({self.labels_file.name})")
+        if warning:
+            dataset.meta["warnings"] = [warning]
+        return dataset
+
+
+def _present(path: Path) -> bool:
+    """A file, or a broken link to one (which decoding then names)."""
+    return path.is_file() or path.is_symlink()
 
 
 def read_iclevr(root: str | Path, req: DataRequest) -> ImageDataset:

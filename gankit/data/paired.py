@@ -12,7 +12,9 @@ Two label CSV layouts are read, both with one-hot class columns:
   then the image id, then the class columns.
 
 Every pairing problem (an image without a sketch or the reverse, different sizes, a
-missing or malformed label row) is a :class:`GankitError` naming the file.
+missing or malformed label row) is a :class:`GankitError` naming the file. Unreadable
+images or sketches are all named in one error; with ``options["skip_bad_files"]`` their
+pairs are left out with one warning (:mod:`gankit.data.badfiles`).
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from pathlib import Path
 
 import torch
 
+from gankit.data.badfiles import BadFiles, skip_bad_files
 from gankit.data.base import ImageDataset, check_label_mode
-from gankit.data.decode import IMAGE_EXTENSIONS, check_channels, check_target
+from gankit.data.decode import IMAGE_EXTENSIONS, BadImage, check_channels, check_target
 from gankit.data.files import (SPLIT_FOLDERS, image_size, list_image_files, load_many, root_of,
                                split_folder, with_root)
 from gankit.data.paths import register_path_format
@@ -56,8 +59,13 @@ def _pair_dirs(folder: Path, options: dict) -> tuple[Path, Path] | None:
     return (images, sketches) if images is not None and sketches is not None else None
 
 
-def match_pairs(image_dir: Path, sketch_dir: Path) -> list[tuple[str, Path, Path]]:
-    """``(stem, image, sketch)`` for every stem, checking both sides and the sizes."""
+def match_pairs(image_dir: Path, sketch_dir: Path,
+                bad: BadFiles | None = None) -> list[tuple[str, Path, Path]]:
+    """``(stem, image, sketch)`` for every stem, checking both sides and the sizes.
+
+    With ``bad``, a pair whose image or sketch header cannot be read is recorded there
+    and left out instead of raising at the first one.
+    """
     images, sketches = list_image_files(image_dir), list_image_files(sketch_dir)
     if not images:
         raise GankitError(f"no image files in {image_dir}; add images "
@@ -70,13 +78,20 @@ def match_pairs(image_dir: Path, sketch_dir: Path) -> list[tuple[str, Path, Path
         if stem not in images:
             raise GankitError(f"sketch {path} has no image {image_dir / stem}.*; "
                               "add the image or remove the sketch")
-    pairs = [(stem, images[stem], sketches[stem]) for stem in images]
-    for _, image, sketch in pairs:
-        image_wh, sketch_wh = image_size(image), image_size(sketch)
+    pairs = []
+    for stem, image, sketch in ((stem, images[stem], sketches[stem]) for stem in images):
+        try:
+            image_wh, sketch_wh = image_size(image), image_size(sketch)
+        except BadImage as err:
+            if bad is None:
+                raise
+            bad.add(err.name, err.problem)
+            continue
         if image_wh != sketch_wh:
             raise GankitError(f"image {image} is {image_wh[0]}x{image_wh[1]} but its sketch "
                               f"{sketch} is {sketch_wh[0]}x{sketch_wh[1]}; sketches must "
                               "match their images")
+        pairs.append((stem, image, sketch))
     return pairs
 
 
@@ -123,8 +138,10 @@ def read_label_csv(path: Path,
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             table = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
-    except (OSError, UnicodeDecodeError) as error:
-        raise GankitError(f"cannot read labels file {path}: {error}") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+        raise GankitError(f"cannot read labels file {path}: {reason}; "
+                          "fix it or pass another with options labels_csv=FILE") from None
     if len(table) < 2:
         raise GankitError(f"labels file {path} has no rows; "
                           "expected a header and one row per image")
@@ -222,8 +239,10 @@ def build_paired(req: DataRequest) -> ImageDataset:
         raise GankitError(f"no {wanted} folders in {root} or its {req.split} folder; "
                           "set options images=NAME sketches=NAME")
     image_dir, sketch_dir = _pair_dirs(folder, req.options)  # type: ignore[misc]
-    pairs = match_pairs(image_dir, sketch_dir)
-    stems = [stem for stem, _, _ in pairs]
+    bad = BadFiles(str(folder), skip_bad_files(req.options))
+    pairs = match_pairs(image_dir, sketch_dir, bad)
+    if not pairs:
+        bad.report(0)  # every pair had an unreadable file: raises
 
     labels = class_names = None
     meta: dict = {"root": str(root), "images_dir": str(image_dir), "sketches_dir": str(sketch_dir)}
@@ -238,12 +257,21 @@ def build_paired(req: DataRequest) -> ImageDataset:
             if stem not in by_id:
                 raise GankitError(f"image {image} has no row in labels file {csv_path}; "
                                   "add the row or remove the image")
-        labels = torch.stack([by_id[stem] for stem in stems])
+        labels = torch.stack([by_id[stem] for stem, _, _ in pairs])
         meta.update(labels_csv=str(csv_path), labels_layout=layout)
 
-    images = load_many([image for _, image, _ in pairs], req.resolution, req.channels)
-    sources = (load_many([sketch for _, _, sketch in pairs], req.resolution, sketch_channels)
-               if req.paired else None)
+    images = load_many([image for _, image, _ in pairs], req.resolution, req.channels, bad)
+    sources = (load_many([sketch for _, _, sketch in pairs], req.resolution, sketch_channels,
+                         bad) if req.paired else None)
+    rows = bad.keep(len(pairs))
+    warning = bad.report(len(rows))
+    if len(rows) < len(pairs):  # unreadable files skipped
+        pairs, images = [pairs[row] for row in rows], images[rows]
+        labels = None if labels is None else labels[rows]
+        sources = None if sources is None else sources[rows]
+    if warning:
+        meta["warnings"] = [warning]
+    stems = [stem for stem, _, _ in pairs]
     return ImageDataset(images, labels, class_names, sources, stems,
                         f"paired folder {folder} ({len(stems)} pairs)", meta)
 

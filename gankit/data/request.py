@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gankit.fields import bounded
+
 
 @dataclass
 class DataRequest:
@@ -27,11 +29,11 @@ class DataRequest:
     """
 
     name: str = "shapes"
-    resolution: int = 32
+    resolution: int = bounded(32, min=2, max=4096)
     channels: int = 3
     labels: str = "auto"
     split: str = "train"
-    size: int = 0
+    size: int = bounded(0, min=0)
     seed: int = 0
     paired: bool = False
     options: dict = field(default_factory=dict)

@@ -21,6 +21,8 @@ import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage
 
+from gankit.data.badfiles import link_problem
+from gankit.data.decode import quiet_bomb_warnings
 from gankit.data.files import list_image_files
 from gankit.errors import GankitError
 from gankit.registry import Registry
@@ -191,10 +193,12 @@ def sketch_folder(src: str | os.PathLike, dst: str | os.PathLike, mode: str = "o
     dst.mkdir(parents=True, exist_ok=True)
     for out, path in targets.items():
         try:
-            with Image.open(path) as image:
+            with quiet_bomb_warnings(), Image.open(path) as image:
                 # upright as the image decoder and the pairing check see it
                 drawing = sketch(ImageOps.exif_transpose(image), width, invert, threshold, sigma)
-        except (OSError, ValueError) as error:
-            raise GankitError(f"cannot read {path}: {error}; replace or remove the file") from None
+        except (OSError, ValueError, Image.DecompressionBombError) as error:
+            problem = link_problem(path) or str(error).splitlines()[0][:120]
+            raise GankitError(f"cannot read {path}: {problem}; "
+                              "replace or remove the file") from None
         Image.fromarray(drawing).save(dst / f"{out}.png")
     return len(targets)

@@ -29,12 +29,8 @@ import torch.nn.functional as F
 
 from gankit.data.base import ImageDataset, to_uint8
 from gankit.errors import GankitError
-from gankit.experiments.classifier import (
-    ClassifierSettings,
-    LabelledImages,
-    summarise_runs,
-    train_classifier,
-)
+from gankit.experiments.classifier import (ClassifierSettings, LabelledImages,
+                                           summarise_runs, train_classifier)
 from gankit.metrics.evaluator_models import EVALUATOR_ARCHS
 from gankit.runs.sampling import sample_conditions
 from gankit.runs.trained import TrainedRun
@@ -242,7 +238,8 @@ def run_study(run: TrainedRun, real: RealData, options: AugmentOptions,
               device: torch.device | str = "cpu", progress: bool = False,
               log: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> dict:
     """Train and test a classifier for every setting and seed; returns the record that
-    :func:`~gankit.experiments.augment_report.write_report` saves (every per-epoch, per-seed figure and their mean ± std)."""
+    :func:`~gankit.experiments.augment_report.write_report` saves (every per-epoch,
+    per-seed figure and their mean ± std)."""
     for ratio in options.ratios:
         if sum(synthetic_counts(ratio, real_groups(real))) == 0:
             raise GankitError(f"--ratio {ratio:g} adds no generated image to "

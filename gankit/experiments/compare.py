@@ -107,8 +107,7 @@ def plan(presets: list[str], data: str, budget: Budget, out: Path, eval_every: i
                  if dataset.labels is not None or not metric(m).conditional]
         train = replace(cfg.train, eval_every=eval_every, eval_metrics=names,
                         eval_n=eval_n, evaluator=judging.evaluator,
-                        inception_weights=judging.inception_weights,
-                        progress=cfg.train.progress and budget.minutes is None)
+                        inception_weights=judging.inception_weights)
         entries.append(Entry(name, preset, replace(cfg, train=train), out / name))
     return entries, judging
 

@@ -29,6 +29,7 @@ from gankit.config import Config, config_from_dict, load_config
 from gankit.errors import GankitError
 from gankit.experiments.study import DEFAULT_STEPS, Budget, choose_metrics, train_to_budget
 from gankit.metrics.registry import higher_is_better, result_key
+from gankit.runs.data import build_dataset
 from gankit.training.callbacks import Callback
 
 STUDY_NAME = "gankit-sweep"
@@ -227,8 +228,6 @@ def run_sweep(preset: str, space: str | Path, trials: int, *, metric: str | None
     (default: :func:`choose_metrics`'s primary). Calls ``on_start`` once and ``on_trial``
     after each trial; then writes ``best.yaml``, ``trials.csv``, ``parallel.png`` and
     ``importance.png`` there."""
-    from gankit.runs.data import build_dataset
-
     for name, number in (("--trials", trials), ("--eval-every", eval_every)):
         if number is not None and number < 1:
             raise GankitError(f"{name} must be at least 1, got {number}")

@@ -149,7 +149,7 @@ class Evaluator:
         path = Path(path)
         if not path.is_file():
             raise GankitError(f"{path}: no such evaluator file; train one with "
-                              f"gankit.metrics.train_evaluator")
+                              "gankit evaluator train --data DATA --out FILE")
         try:
             with safe_open(str(path), framework="pt") as file:
                 meta = file.metadata() or {}

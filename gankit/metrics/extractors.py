@@ -52,7 +52,7 @@ def build_evaluator(options: ExtractorOptions) -> FeatureExtractor:
 
     if options.evaluator is None:
         raise GankitError("the *_evaluator metrics need a trained evaluator: pass its file "
-                          "(train one with gankit.metrics.train_evaluator)")
+                          "(train one with gankit evaluator train --data DATA --out FILE)")
     evaluator = options.evaluator
     if not isinstance(evaluator, Evaluator):
         evaluator = Evaluator.load(evaluator, options.device)

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from gankit.config import DataConfig
 from gankit.data import load_dataset
 from gankit.data.base import Dataset, ImageDataset
-from gankit.data.registry import DataRequest
+from gankit.data.request import DataRequest
 from gankit.errors import GankitError
 from gankit.models import DataSpec
 

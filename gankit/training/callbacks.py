@@ -7,6 +7,7 @@ and end; the loop itself knows none of them.
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -29,6 +30,15 @@ class Callback:
     def on_step(self, trainer, stats: dict) -> None: ...
 
     def on_end(self, trainer) -> None: ...
+
+    def on_rollback(self, trainer, record: dict) -> None:
+        """The trainer went back to an earlier state (``record`` says why)."""
+
+
+def json_safe(record: dict) -> dict:
+    """``record`` with NaN/Inf numbers as ``null``, so every line stays valid JSON."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in record.items()}
 
 
 class StatsLogger(Callback):
@@ -76,12 +86,17 @@ class StatsLogger(Callback):
         """Append one JSON line (and TensorBoard scalars) for ``record``."""
         self.last = record
         with self.path.open("a") as f:
-            f.write(json.dumps(record) + "\n")
+            f.write(json.dumps(json_safe(record), allow_nan=False) + "\n")
         if self.writer is not None:
             for key, value in record.items():
                 if key != "step" and isinstance(value, (int, float)):
                     self.writer.add_scalar(key, value, record["step"])
             self.writer.flush()
+
+    def on_rollback(self, trainer, record: dict) -> None:
+        self._sums, self._count = {}, 0
+        self._t0, self._step0 = time.perf_counter(), trainer.step
+        self.log(record)
 
     def on_end(self, trainer) -> None:
         self.flush(trainer)
@@ -99,7 +114,9 @@ class ProgressBar(Callback):
     def on_start(self, trainer) -> None:
         if self.enabled:
             from tqdm.auto import tqdm
-            self.bar = tqdm(total=trainer.total_steps, initial=trainer.step, unit="step",
+            # under a time budget the clock, not the step count, ends the run
+            total = None if trainer.cfg.train.minutes > 0 else trainer.total_steps
+            self.bar = tqdm(total=total, initial=trainer.step, unit="step",
                             dynamic_ncols=True, desc="train")
 
     def on_step(self, trainer, stats: dict) -> None:
@@ -108,9 +125,13 @@ class ProgressBar(Callback):
         self.bar.update(1)
         if trainer.step % 10 == 0 or trainer.step == trainer.total_steps:
             rate = self.bar.format_dict.get("rate") or 0.0
-            self.bar.set_postfix(loss_d=f"{float(stats['loss_d']):.3f}",
-                                 loss_g=f"{float(stats['loss_g']):.3f}",
-                                 img_s=f"{rate * trainer.images_per_step:.0f}", refresh=False)
+            postfix = {"loss_d": f"{float(stats['loss_d']):.3f}",
+                       "loss_g": f"{float(stats['loss_g']):.3f}",
+                       "img_s": f"{rate * trainer.images_per_step:.0f}"}
+            minutes = trainer.cfg.train.minutes
+            if minutes > 0:
+                postfix["min_left"] = f"{max(0.0, minutes - trainer.training_seconds() / 60):.1f}"
+            self.bar.set_postfix(postfix, refresh=False)
 
     def on_end(self, trainer) -> None:
         if self.bar is not None:
@@ -158,6 +179,7 @@ class Checkpointer(Callback):
         self.every = every
         self.keep = keep
         self.last_path: Path | None = None
+        self.last_step: int | None = None
 
     def on_step(self, trainer, stats: dict) -> None:
         if _due(trainer.step, self.every, trainer.total_steps):
@@ -166,5 +188,5 @@ class Checkpointer(Callback):
     def save(self, trainer) -> Path:
         path = save_checkpoint(self.folder / f"step-{trainer.step:07d}.pt", trainer.state_dict())
         prune_checkpoints(self.folder, self.keep, protect=(path.name,))
-        self.last_path = path
+        self.last_path, self.last_step = path, trainer.step
         return path

@@ -17,16 +17,13 @@ from gankit.errors import GankitError
 from gankit.runs.data import build_dataset, data_spec
 from gankit.runs.evaluation import EvaluationRequest
 from gankit.runs.sampling import generate
-from gankit.training.callbacks import (
-    Callback,
-    Checkpointer,
-    ProgressBar,
-    SampleGrid,
-    StatsLogger,
-)
+from gankit.training.callbacks import Callback, Checkpointer, ProgressBar, SampleGrid, StatsLogger
 from gankit.training.collapse import CollapseMonitor
 from gankit.training.components import build_components
+from gankit.training.disk import DISK_ERRORS, disk_error_message, last_checkpoint_words
+from gankit.training.divergence import Diverged, DivergenceGuard, non_finite_weights
 from gankit.training.evaluation import PeriodicEvaluation
+from gankit.training.signals import StopRequests, TrainingInterrupted
 
 GRID_COLUMNS = 8
 
@@ -95,10 +92,13 @@ class Trainer:
                                   "are judged by their sample plots")
             self.callbacks.insert(1, periodic_evaluation(cfg, self.run_dir))
         if callbacks is None:
-            monitor = CollapseMonitor.from_config(t)  # range-checks train.collapse_*
+            # first: a diverged step must stop before anything logs or saves it
+            self.callbacks.insert(0, DivergenceGuard(t.log_every, t.nan_rollbacks,
+                                                     t.nan_lr_factor))
+            monitor = CollapseMonitor.from_config(t)
             if t.collapse_every > 0 and monitor.applies(self.spec):
-                # first, so a step's loss record stays the last line written for it
-                self.callbacks.insert(0, monitor)
+                # early, so a step's loss record stays the last line written for it
+                self.callbacks.insert(1, monitor)
         self.callbacks += list(extra_callbacks)
 
     # ------------------------------------------------------------------ the loop
@@ -131,31 +131,61 @@ class Trainer:
         return {**stats, **g_stats}
 
     def train(self) -> "Trainer":
-        """Run until ``total_steps``; callbacks write the run folder."""
+        """Run until ``total_steps``; callbacks write the run folder.
+
+        Raises:
+            TrainingInterrupted: a stop signal (Ctrl-C, SIGTERM, SIGHUP) arrived; the
+                step in progress was finished and saved.
+            GankitError: the run diverged past its rollbacks, or the disk refused a write
+                (the last checkpoint stays resumable).
+        """
         self._t_start = time.perf_counter()
         if self.out_of_time():
             self.total_steps = self.step
-        for cb in self.callbacks:
-            cb.on_start(self)
-        try:
-            while self.step < self.total_steps:
-                stats = self.train_step()
-                if self.out_of_time():
-                    self.total_steps = self.step  # the last step: callbacks finish the run
+        guard = self.callback(DivergenceGuard)
+        with StopRequests() as stop:
+            try:
                 for cb in self.callbacks:
-                    cb.on_step(self, stats)
-        except KeyboardInterrupt:
-            # Ctrl-C must not cost the night's training: keep where we got to
-            checkpointer = self.callback(Checkpointer)
-            if checkpointer is not None and self.step > 0:
-                path = checkpointer.save(self)
-                print(f"\ngankit: interrupted at step {self.step}; saved {path}; continue "
-                      f"with `gankit train --resume {self.run_dir}`", file=sys.stderr)
-            raise
-        finally:
-            for cb in self.callbacks:
-                cb.on_end(self)
+                    cb.on_start(self)
+                while self.step < self.total_steps:
+                    stats = self.train_step()
+                    if self.out_of_time():
+                        self.total_steps = self.step  # the last step: callbacks finish the run
+                    try:
+                        for cb in self.callbacks:
+                            cb.on_step(self, stats)
+                    except Diverged as error:
+                        if guard is None:
+                            raise GankitError(f"training diverged: {error}") from None
+                        guard.recover(self, error)
+                    if stop.signum is not None:
+                        raise self._stopped(stop.name, stop.signum)
+            except OSError as error:
+                if error.errno not in DISK_ERRORS:
+                    raise
+                raise GankitError(disk_error_message(error, self.step, self.run_dir)) from None
+            except KeyboardInterrupt as error:
+                if not isinstance(error, TrainingInterrupted):  # stopped in mid-step
+                    print(f"\ngankit: stopped at once in step {self.step}; "
+                          f"{last_checkpoint_words(self.run_dir)}", file=sys.stderr)
+                raise
+            finally:
+                for cb in self.callbacks:
+                    cb.on_end(self)
         return self
+
+    def _stopped(self, name: str, signum: int) -> TrainingInterrupted:
+        """Save the finished step (unless just saved) and say how to continue."""
+        checkpointer = self.callback(Checkpointer)
+        if checkpointer is None:
+            return TrainingInterrupted(signum, f"stopped by {name} at step {self.step}")
+        path = checkpointer.last_path
+        if path is None or checkpointer.last_step != self.step:
+            path = checkpointer.save(self)
+        message = (f"stopped by {name} at step {self.step}; saved {path}; continue with "
+                   f"`gankit train --resume {self.run_dir}`")
+        print(f"\ngankit: {message}", file=sys.stderr)
+        return TrainingInterrupted(signum, message)
 
     # ------------------------------------------------------------------ helpers
 
@@ -214,7 +244,15 @@ class Trainer:
                               "checkpoint's; resume with its settings or start a new run")
 
     def state_dict(self) -> dict:
-        """Everything needed to sample from this run and to resume it exactly."""
+        """Everything needed to sample from this run and to resume it exactly.
+
+        Raises:
+            Diverged: a weight is NaN/Inf (such a state is never saved).
+        """
+        broken = non_finite_weights({"generator": self.G, "discriminator": self.D,
+                                     "EMA generator": self.sampler if self.ema else None})
+        if broken is not None:
+            raise Diverged(self.step, f"{broken} weights")
         rng = {"torch": torch.get_rng_state(), "noise": self.noise.get_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()

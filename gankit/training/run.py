@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +33,7 @@ class TrainResult:
     @property
     def checkpoint(self) -> Path | None:
         pointer = self.run_dir / "checkpoints" / LATEST
-        return self.run_dir / "checkpoints" / pointer.read_text().strip() if pointer.exists() else None
+        return pointer.parent / pointer.read_text().strip() if pointer.exists() else None
 
 
 def default_run_dir(cfg: Config, root: Path = Path("runs")) -> Path:
@@ -43,27 +46,56 @@ def default_run_dir(cfg: Config, root: Path = Path("runs")) -> Path:
     return path
 
 
-def prepare_run_dir(cfg: Config, out: str | Path | None) -> Path:
-    """Create the run folder and write the resolved ``config.yaml``."""
-    run_dir = Path(out) if out else default_run_dir(cfg)
+def check_run_dir(run_dir: Path, force: bool = False) -> None:
+    """Refuse, before any work, a run folder that cannot be written or would mix two
+    runs: a file or a path under a file, an unwritable place, a folder that holds a run
+    (``force`` starts a run folder over, never another folder), a non-empty other folder.
+    """
+    ancestor = run_dir
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        where = "is" if ancestor == run_dir else f"lies under {ancestor}, which is"
+        raise GankitError(f"--out {run_dir} {where} a file, not a folder; choose a folder")
+    try:  # os.access says yes to root even where nothing can be written (/proc)
+        os.rmdir(tempfile.mkdtemp(prefix=".gankit-probe-", dir=ancestor))
+    except OSError as err:
+        raise GankitError(f"--out {run_dir}: cannot write in {ancestor} ({err.strerror}); "
+                          "choose a folder you can write to") from None
+    if ancestor != run_dir or not any(run_dir.iterdir()):
+        return
     if (run_dir / "checkpoints" / LATEST).exists():
-        raise GankitError(f"{run_dir} already holds a run; continue it with "
-                          f"--resume {run_dir} or choose another --out")
+        raise GankitError(f"{run_dir} already holds a run; continue it with --resume "
+                          f"{run_dir}, or choose another --out")
+    if not (run_dir / "config.yaml").is_file():
+        raise GankitError(f"--out {run_dir} is a folder with other files in it; choose a new "
+                          "or empty folder")
+    if not force:
+        raise GankitError(f"{run_dir} holds a run that stopped before its first checkpoint; "
+                          "pass --force to start it over (its files are deleted), or choose "
+                          "another --out")
+
+
+def start_run_dir(run_dir: Path, cfg: Config, force: bool = False) -> None:
+    """Create the (checked) run folder, emptied when ``force``, and write ``config.yaml``."""
+    if force and (run_dir / "config.yaml").is_file():
+        shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(cfg.to_yaml())
-    return run_dir
 
 
 def train(cfg: Config, out: str | Path | None = None,
           resume: str | Path | dict | None = None, device: str | None = None,
-          extra_callbacks: list = ()) -> TrainResult:
+          extra_callbacks: list = (), force: bool = False) -> TrainResult:
     """Train ``cfg`` into a new run folder, or continue the run at ``resume`` (a run
     folder, a checkpoint file, or an already loaded checkpoint).
 
     When resuming, ``cfg`` should be the checkpoint's config (possibly with a larger
     ``train.steps``); the run continues in the folder it came from.
     ``extra_callbacks`` (:class:`~gankit.training.callbacks.Callback`) run after the
-    standard ones.
+    standard ones. A new run's folder is checked first (:func:`check_run_dir`; ``force``
+    starts over a run that stopped before its first checkpoint) and written only once
+    data and models are built, so a user error leaves nothing behind.
     """
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
@@ -73,10 +105,13 @@ def train(cfg: Config, out: str | Path | None = None,
         run_dir = Path(state["path"]).parent.parent
     else:
         state = None
-        run_dir = prepare_run_dir(cfg, out)
+        run_dir = Path(out) if out else default_run_dir(cfg)
+        check_run_dir(run_dir, force)
     trainer = Trainer(cfg, run_dir, dev, extra_callbacks=list(extra_callbacks))
     if state is not None:
         trainer.load_state_dict(state)
         (run_dir / "config.yaml").write_text(cfg.to_yaml())
+    else:
+        start_run_dir(run_dir, cfg, force)
     trainer.train()
     return TrainResult(run_dir, trainer)

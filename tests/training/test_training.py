@@ -5,8 +5,8 @@ import torch
 
 from gankit.config import load_config
 from gankit.runs import load_checkpoint
-from gankit.training import Trainer, train
 from gankit.runs.checkpoint import find_checkpoint
+from gankit.training import Trainer, train
 
 TINY = ["data.size=256", "data.resolution=16", "model.g_width=8", "model.d_width=8",
         "model.z_dim=16", "train.batch_size=16", "train.progress=false",
@@ -82,20 +82,25 @@ def test_existing_run_folder_is_not_overwritten(tmp_path):
         train(tiny_config("train.steps=1"), out=tmp_path / "run")
 
 
-def test_ctrl_c_saves_a_checkpoint_to_resume_from(tmp_path):
+def test_ctrl_c_finishes_the_step_and_saves_a_checkpoint_to_resume_from(tmp_path):
+    import os
+    import signal
+
     from gankit.training.callbacks import Callback
     from gankit.training.loop import Trainer as TrainerClass
+    from gankit.training.signals import TrainingInterrupted
 
-    class Interrupt(Callback):
+    class CtrlC(Callback):
         def on_step(self, trainer, stats):
             if trainer.step == 3:
-                raise KeyboardInterrupt
+                os.kill(os.getpid(), signal.SIGINT)
 
     cfg = tiny_config("train.steps=8", "train.checkpoint_every=100")
     trainer = TrainerClass(cfg, tmp_path, torch.device("cpu"))
-    trainer.callbacks.append(Interrupt())
-    with pytest.raises(KeyboardInterrupt):
+    trainer.callbacks.append(CtrlC())
+    with pytest.raises(TrainingInterrupted) as stopped:
         trainer.train()
+    assert stopped.value.exit_code == 128 + signal.SIGINT
     assert load_checkpoint(tmp_path)["step"] == 3
     resumed = train(cfg, resume=tmp_path).trainer
     assert resumed.step == 8

@@ -1,0 +1,100 @@
+"""Catching a run that goes NaN: detect non-finite losses or weights, roll back to the
+last good state with lower learning rates, or stop with a clear message.
+
+Losses are checked on the device and read back once every ``every`` steps, so a GPU run
+pays no per-step host sync. At each clean check the guard keeps an in-memory copy of
+the training state to roll back to; checkpoints are never written from a non-finite
+state (see :meth:`~gankit.training.loop.Trainer.state_dict`).
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+
+import torch
+
+from gankit.errors import GankitError
+from gankit.training.callbacks import Callback, _due
+
+REMEDIES = ("lower optim.lr_g / optim.lr_d", "add loss.gp_weight or loss.r1_weight",
+            "model.spectral_norm=true")
+
+
+class Diverged(Exception):
+    """A non-finite loss or weight was found at ``step`` (``what`` names it)."""
+
+    def __init__(self, step: int, what: str):
+        super().__init__(f"{what} not finite at step {step}")
+        self.step, self.what = step, what
+
+
+def non_finite_weights(modules: dict[str, torch.nn.Module | None]) -> str | None:
+    """The name of the first module with a NaN/Inf parameter or buffer, else ``None``."""
+    for name, module in modules.items():
+        if module is None:
+            continue
+        tensors = [*module.parameters(), *module.buffers()]
+        floats = [t for t in tensors if t.is_floating_point()]
+        if floats and not bool(torch.stack([torch.isfinite(t).all() for t in floats]).all()):
+            return name
+    return None
+
+
+class DivergenceGuard(Callback):
+    """Checks the step losses every ``every`` steps (and at the last step).
+
+    Args:
+        every: steps between host-side checks.
+        rollbacks: how many times to roll back before giving up.
+        lr_factor: the learning rates are multiplied by this at each rollback.
+    """
+
+    def __init__(self, every: int, rollbacks: int, lr_factor: float):
+        self.every, self.rollbacks, self.lr_factor = every, rollbacks, lr_factor
+        self._finite: torch.Tensor | None = None
+        self._bad_keys: list[torch.Tensor] = []
+        self.snapshot: dict | None = None
+
+    def on_start(self, trainer) -> None:
+        self.snapshot = copy.deepcopy(trainer.state_dict())
+
+    def on_step(self, trainer, stats: dict) -> None:
+        flags = torch.stack([torch.isfinite(v).all() for v in stats.values()])
+        self._finite = flags if self._finite is None else self._finite & flags
+        if not _due(trainer.step, self.every, trainer.total_steps):
+            return
+        finite, self._finite = self._finite, None
+        if not bool(finite.all()):  # the one host sync per interval
+            bad = [key for key, ok in zip(stats, finite.tolist()) if not ok]
+            raise Diverged(trainer.step, ", ".join(bad))
+        self.snapshot = copy.deepcopy(trainer.state_dict())
+
+    def recover(self, trainer, error: Diverged) -> None:
+        """Roll ``trainer`` back to the last clean check with lower learning rates, or
+        raise :class:`GankitError` when the rollbacks are used up."""
+        done = int(trainer.extra_state.get("rollbacks", 0))
+        if done >= self.rollbacks or self.snapshot is None:
+            raise GankitError(self._give_up(trainer, error, done))
+        trainer.load_state_dict(self.snapshot)
+        trainer.extra_state["rollbacks"] = done + 1
+        scale = self.lr_factor ** (done + 1)
+        for optimizer in (trainer.opt_g, trainer.opt_d):
+            for group in optimizer.param_groups:
+                group["lr"] *= self.lr_factor
+        self._finite = None
+        message = (f"{error}; rolled back to step {trainer.step} with the learning rates "
+                   f"×{scale:g} (rollback {done + 1} of {self.rollbacks})")
+        print(f"\ngankit: warning: {message}", file=sys.stderr)
+        for callback in trainer.callbacks:
+            callback.on_rollback(trainer, {"step": trainer.step, "kind": "rollback",
+                                           "diverged_at": error.step, "what": error.what,
+                                           "lr_scale": scale})
+
+    def _give_up(self, trainer, error: Diverged, done: int) -> str:
+        latest = trainer.run_dir / "checkpoints" / "latest"
+        kept = (f"; the last checkpoint ({(latest.parent / latest.read_text().strip()).name}) "
+                f"is intact and resumable" if latest.is_file() else "")
+        tried = f" after {done} rollback(s) with lower learning rates" if done else ""
+        return (f"training diverged: {error}{tried}{kept}; try: {'; '.join(REMEDIES)} "
+                f"(train.nan_rollbacks allows more rollbacks)")
