@@ -78,6 +78,9 @@ def test_a_run_folder_is_never_mixed_with_another_run(tmp_path, capsys):
     capsys.readouterr()
     assert main(["train", "--out", str(out), "--steps", "1", *FAST]) == 2
     assert "--resume" in capsys.readouterr().err
+    assert main(["train", "--resume", str(out), "--steps", "2"]) == 0
+    said = capsys.readouterr().out
+    assert "resuming" in said and "step-0000001.pt at step 1 (of 2)" in said
 
 
 def test_a_run_without_a_checkpoint_is_refused_then_restarted_with_force(tmp_path, capsys):
