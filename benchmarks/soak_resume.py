@@ -3,17 +3,18 @@ end bit-identical to the same run left alone.
 
     python benchmarks/soak_resume.py --steps 3000 --kills 10 --out /tmp/soak
 
-It trains the uninterrupted reference first (timing it), then the same run again,
-sending SIGKILL or SIGTERM (alternately) at random moments of the expected duration and
-resuming with ``gankit train --resume`` after each, and finally compares every tensor of
-the two final checkpoints (G, D, EMA, both optimisers) and the step counts. Prints one
-line per kill and the verdict; exits 1 on any difference. Not a test: it takes as long
-as the run.
+It trains the uninterrupted reference first, then the same run again, sending SIGKILL
+or SIGTERM (alternately) once the run has logged a random step (the kill steps spread
+over the whole run) and resuming with ``gankit train --resume`` after each. Finally it
+compares every tensor of the two final checkpoints (G, D, EMA, both optimisers, RNG
+states) and the step counts. Prints one line per kill and the verdict; exits 1 on any
+difference. Not a test: it takes as long as the run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
 import signal
@@ -35,6 +36,18 @@ def command(out: Path, steps: int, checkpoint_every: int, resume: bool) -> list[
                    "--force",
                    "--set", f"train.checkpoint_every={checkpoint_every}",
                    "--set", "train.tensorboard=false", "--seed", "7"]
+
+
+def last_step(run_dir: Path) -> int:
+    """The newest step logged in ``metrics.jsonl`` (0 before the first line)."""
+    path = run_dir / "metrics.jsonl"
+    lines = path.read_text().splitlines() if path.is_file() else []
+    for line in reversed(lines):
+        try:
+            return int(json.loads(line)["step"])
+        except (ValueError, KeyError):  # a line being written, or one without a step
+            continue
+    return 0
 
 
 def tensors(state: dict, prefix: str = "") -> dict[str, torch.Tensor]:
@@ -65,22 +78,22 @@ def main() -> int:
     duration = time.perf_counter() - started
     print(f"soak: uninterrupted run of {args.steps} steps took {duration:.0f} s")
     rng = random.Random(args.seed)
-    for kill in range(args.kills):
+    # kill at random steps spread over the whole run, in order
+    targets = sorted(rng.sample(range(1, args.steps), args.kills))
+    for kill, target in enumerate(targets):
         resume = (killed / "checkpoints" / "latest").is_file()
         process = subprocess.Popen(command(killed, args.steps, args.checkpoint_every, resume),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        wait = rng.uniform(0.2, 1.0) * duration / max(1, args.kills) * 2
-        try:
-            process.wait(wait)
-            print(f"soak: kill {kill + 1}: the run finished before the signal")
+        while process.poll() is None and last_step(killed) < target:
+            time.sleep(0.05)
+        if process.poll() is not None:
+            print(f"soak: kill {kill + 1}: the run finished before step {target}")
             break
-        except subprocess.TimeoutExpired:
-            pass
         signum = signal.SIGKILL if kill % 2 == 0 else signal.SIGTERM
         process.send_signal(signum)
-        _, err = process.communicate()
+        process.communicate()
         step = load_checkpoint(killed)["step"] if (killed / "checkpoints").is_dir() else 0
-        print(f"soak: kill {kill + 1}: {signal.Signals(signum).name} after {wait:.1f} s → "
+        print(f"soak: kill {kill + 1}: {signal.Signals(signum).name} near step {target} → "
               f"exit {process.returncode}, resumable from step {step}")
     resume = (killed / "checkpoints" / "latest").is_file()
     subprocess.run(command(killed, args.steps, args.checkpoint_every, resume), check=True,
