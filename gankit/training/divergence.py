@@ -2,8 +2,8 @@
 last good state with lower learning rates, or stop with a clear message.
 
 Losses are checked on the device and read back once every ``every`` steps, so a GPU run
-pays no per-step host sync. At each clean check the guard keeps an in-memory copy of
-the training state to roll back to; checkpoints are never written from a non-finite
+pays no per-step host sync. At each clean check the guard keeps a copy of the training
+state in host memory to roll back to; checkpoints are never written from a non-finite
 state (see :meth:`~gankit.training.loop.Trainer.state_dict`).
 """
 
@@ -27,6 +27,18 @@ class Diverged(Exception):
     def __init__(self, step: int, what: str):
         super().__init__(f"{what} not finite at step {step}")
         self.step, self.what = step, what
+
+
+def cpu_copy(value):
+    """A deep copy of a (nested) state with every tensor on the CPU: a rollback point that
+    costs host memory, not accelerator memory."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {key: cpu_copy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(cpu_copy(item) for item in value)
+    return copy.deepcopy(value)
 
 
 def non_finite_weights(modules: dict[str, torch.nn.Module | None]) -> str | None:
@@ -57,7 +69,7 @@ class DivergenceGuard(Callback):
         self.snapshot: dict | None = None
 
     def on_start(self, trainer) -> None:
-        self.snapshot = copy.deepcopy(trainer.state_dict())
+        self.snapshot = cpu_copy(trainer.state_dict())
 
     def on_step(self, trainer, stats: dict) -> None:
         flags = torch.stack([torch.isfinite(v).all() for v in stats.values()])
@@ -68,7 +80,7 @@ class DivergenceGuard(Callback):
         if not bool(finite.all()):  # the one host sync per interval
             bad = [key for key, ok in zip(stats, finite.tolist()) if not ok]
             raise Diverged(trainer.step, ", ".join(bad))
-        self.snapshot = copy.deepcopy(trainer.state_dict())
+        self.snapshot = cpu_copy(trainer.state_dict())
 
     def recover(self, trainer, error: Diverged) -> None:
         """Roll ``trainer`` back to the last clean check with lower learning rates, or
