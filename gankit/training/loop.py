@@ -170,9 +170,18 @@ class Trainer:
                           f"{last_checkpoint_words(self.run_dir)}", file=sys.stderr)
                 raise
             finally:
-                for cb in self.callbacks:
-                    cb.on_end(self)
+                self._end_callbacks()
         return self
+
+    def _end_callbacks(self) -> None:
+        """``on_end`` of every callback; a disk that refuses the last writes is one line."""
+        for cb in self.callbacks:
+            try:
+                cb.on_end(self)
+            except OSError as error:
+                if error.errno not in DISK_ERRORS:
+                    raise
+                raise GankitError(disk_error_message(error, self.step, self.run_dir)) from None
 
     def _stopped(self, name: str, signum: int) -> TrainingInterrupted:
         """Save the finished step (unless just saved) and say how to continue."""
@@ -180,8 +189,14 @@ class Trainer:
         if checkpointer is None:
             return TrainingInterrupted(signum, f"stopped by {name} at step {self.step}")
         path = checkpointer.last_path
-        if path is None or checkpointer.last_step != self.step:
-            path = checkpointer.save(self)
+        try:
+            if path is None or checkpointer.last_step != self.step:
+                path = checkpointer.save(self)
+        except Diverged as error:
+            message = (f"stopped by {name} at step {self.step} ({error}: not saved); "
+                       f"{last_checkpoint_words(self.run_dir)}")
+            print(f"\ngankit: {message}", file=sys.stderr)
+            return TrainingInterrupted(signum, message)
         message = (f"stopped by {name} at step {self.step}; saved {path}; continue with "
                    f"`gankit train --resume {self.run_dir}`")
         print(f"\ngankit: {message}", file=sys.stderr)

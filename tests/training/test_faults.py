@@ -180,3 +180,29 @@ def test_trainer_state_with_nan_weights_is_never_saved(tmp_path):
     poison(trainer)
     with pytest.raises(Exception, match="generator weights not finite"):
         trainer.state_dict()
+
+
+def test_a_full_disk_at_the_last_log_line_is_one_message(tmp_path, monkeypatch):
+    from gankit.training.callbacks import StatsLogger
+
+    def full(self, trainer):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+
+    monkeypatch.setattr(StatsLogger, "on_end", full)
+    with pytest.raises(GankitError, match="no space left on device while writing "
+                                          "metrics.jsonl at step 2"):
+        train(config("train.steps=2", "train.checkpoint_every=2"), out=tmp_path / "run")
+
+
+def test_a_stop_signal_with_nan_weights_saves_nothing_and_names_the_last_checkpoint(
+        tmp_path, capsys):
+    def poison_and_stop(trainer):
+        poison(trainer)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    cfg = config("train.steps=12", "train.checkpoint_every=2", "train.log_every=100")
+    with pytest.raises(TrainingInterrupted):
+        train(cfg, out=tmp_path / "run", extra_callbacks=[At(3, poison_and_stop)])
+    err = capsys.readouterr().err
+    assert "not saved" in err and "step-0000002.pt is intact" in err
+    assert load_checkpoint(tmp_path / "run")["step"] == 2
