@@ -68,11 +68,12 @@ def run(args) -> int:
 
 
 def _report(args, run, results: dict) -> int:
+    from gankit.runs.records import append_record
+
     record = {"step": run.step, "kind": "evaluate", "checkpoint": str(run.checkpoint),
               **results}
     if run.run_dir is not None:
-        with (run.run_dir / "metrics.jsonl").open("a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_record(run.run_dir, record)
     if args.json:
         print(json.dumps(record, allow_nan=True))
         return 0

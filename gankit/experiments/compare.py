@@ -16,17 +16,13 @@ from typing import Callable
 from gankit.config import Config, load_config
 from gankit.errors import GankitError
 from gankit.experiments.plots import plot_best, plot_curves
-from gankit.experiments.study import (
-    Budget,
-    Judging,
-    choose_metrics,
-    is_finished,
-    read_records,
-    train_to_budget,
-)
+from gankit.experiments.study import (Budget, Judging, choose_metrics, is_finished,
+                                      train_to_budget)
 from gankit.metrics.registry import higher_is_better, is_better, metric, result_key
 from gankit.runs import TrainedRun
+from gankit.runs.checkpoint import training_seconds
 from gankit.runs.data import build_dataset
+from gankit.runs.records import read_records
 
 #: fakes per model in best.png, and how many are drawn to pick them from
 BEST_N = 8
@@ -171,8 +167,7 @@ def summarize(entry: Entry, judging: Judging) -> ModelResult:
             if is_better(key, value, top[1]):
                 top = (step, value)
         best_step[key], best[key] = top
-    extra = run.state.get("extra") or {}
-    seconds = float(run.state.get("elapsed_s", 0.0)) - float(extra.get("eval_s", 0.0))
+    seconds = training_seconds(run.state)
     t = run.config.train
     images = run.step * t.batch_size * t.d_steps
     params = run.parameter_counts()

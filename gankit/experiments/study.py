@@ -1,10 +1,8 @@
 """What every study across runs shares: a training budget, the metrics runs are judged
-by, training a run folder to its budget (resuming it when it is part-way), and reading
-the figures a run logged."""
+by, and training a run folder to its budget (resuming it when it is part-way)."""
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 from dataclasses import dataclass, replace
@@ -16,7 +14,7 @@ from gankit.metrics.defaults import EVALUATOR_METRICS
 from gankit.metrics.inception_weights import find_inception_weights
 from gankit.metrics.registry import check_metric_names
 from gankit.metrics.shipped import default_evaluator
-from gankit.runs.checkpoint import LATEST, load_checkpoint
+from gankit.runs.checkpoint import LATEST, load_checkpoint, training_seconds
 from gankit.training import train
 
 #: when neither --steps nor --minutes is given
@@ -115,14 +113,5 @@ def is_finished(cfg: Config, run_dir: Path) -> bool:
         return False
     state = load_checkpoint(run_dir)
     t = cfg.train
-    eval_s = float((state.get("extra") or {}).get("eval_s", 0.0))
-    spent = float(state.get("elapsed_s", 0.0)) - eval_s
+    spent = training_seconds(state)
     return int(state["step"]) >= t.steps or (t.minutes > 0 and spent >= t.minutes * 60)
-
-
-def read_records(run_dir: Path) -> list[dict]:
-    """Every JSON line of a run's ``metrics.jsonl`` (none when it has not logged yet)."""
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

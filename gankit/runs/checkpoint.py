@@ -127,6 +127,11 @@ def load_checkpoint(run_or_file: str | Path, map_location: str | torch.device = 
     raise GankitError(f"no usable checkpoint in {run_or_file}: " + "; ".join(problems))
 
 
+def training_seconds(state: dict) -> float:
+    """Wall time a checkpointed run spent training (all sessions), evaluation excluded."""
+    return float(state.get("elapsed_s", 0.0)) - float((state.get("extra") or {}).get("eval_s", 0.0))
+
+
 def prune_checkpoints(folder: Path, keep: int, protect: tuple[str, ...] = ()) -> None:
     """Delete all but the newest ``keep`` step checkpoints (``protect`` names survive)."""
     if keep <= 0:

@@ -6,8 +6,6 @@ and end; the loop itself knows none of them.
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import torch
 
 from gankit.data.base import to_unit
 from gankit.runs.checkpoint import prune_checkpoints, save_checkpoint
+from gankit.runs.records import append_record
 from gankit.runs.grids import image_grid, save_image_grid, save_point_plot, side_by_side
 
 
@@ -35,17 +34,10 @@ class Callback:
         """The trainer went back to an earlier state (``record`` says why)."""
 
 
-def json_safe(record: dict) -> dict:
-    """``record`` with NaN/Inf numbers as ``null``, so every line stays valid JSON."""
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-            for k, v in record.items()}
-
-
 class StatsLogger(Callback):
     """Averages step stats and writes them to ``metrics.jsonl`` and TensorBoard."""
 
     def __init__(self, run_dir: Path, every: int, tensorboard: bool = True):
-        self.path = Path(run_dir) / "metrics.jsonl"
         self.every = every
         self.run_dir = Path(run_dir)
         self.tensorboard = tensorboard
@@ -85,8 +77,7 @@ class StatsLogger(Callback):
     def log(self, record: dict) -> None:
         """Append one JSON line (and TensorBoard scalars) for ``record``."""
         self.last = record
-        with self.path.open("a") as f:
-            f.write(json.dumps(json_safe(record), allow_nan=False) + "\n")
+        append_record(self.run_dir, record)
         if self.writer is not None:
             for key, value in record.items():
                 if key != "step" and isinstance(value, (int, float)):

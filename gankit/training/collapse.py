@@ -13,7 +13,6 @@ resume).
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ import torch
 from gankit.data.base import to_unit
 from gankit.data.loader import condition_vectors
 from gankit.metrics.diversity import grouped_pairwise_distance
+from gankit.runs.records import append_record
 from gankit.runs.sampling import generate
 from gankit.training.callbacks import Callback, ProgressBar, StatsLogger
 
@@ -213,8 +213,7 @@ class CollapseMonitor(Callback):
         if logger is not None:
             logger.log(record)
             return
-        with (trainer.run_dir / "metrics.jsonl").open("a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_record(trainer.run_dir, record)
 
 
 def _remedies(cfg, conditional: bool) -> list[str]:

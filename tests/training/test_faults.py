@@ -186,7 +186,7 @@ def test_a_full_disk_at_the_last_log_line_is_one_message(tmp_path, monkeypatch):
     from gankit.training.callbacks import StatsLogger
 
     def full(self, trainer):
-        raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.run_dir / "metrics.jsonl"))
 
     monkeypatch.setattr(StatsLogger, "on_end", full)
     with pytest.raises(GankitError, match="no space left on device while writing "
