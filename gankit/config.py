@@ -66,7 +66,12 @@ class LossConfig:
     on fakes (Odena et al. use 1; 0, the default, trains D's classifier on real images
     only: taught G's labels for its early fakes, D learns G's mistakes and G keeps them).
     ``recon``/``recon_weight``: l1 | mse reconstruction for paired (image-to-image)
-    training.
+    training. ``r2_weight``: γ of the zero-centred penalty on fakes (R2; R3GAN uses
+    R1 and R2 with one γ). ``reg_every``: lazy regularisation, the penalties computed
+    every so many D steps and weighted by as much (StyleGAN2: 16).
+    ``objective``: gan (one G, one D) | cycle (CycleGAN's two of each, unpaired data,
+    which reads ``cycle_weight`` λ, ``identity_weight`` as a fraction of λ and the
+    ``history`` pool size).
     """
 
     name: str = "ns"
@@ -77,6 +82,12 @@ class LossConfig:
     aux_fake_weight: float = bounded(0.0, min=0)
     recon: str = "none"
     recon_weight: float = bounded(0.0, min=0)
+    objective: str = "gan"
+    r2_weight: float = bounded(0.0, min=0)
+    reg_every: int = bounded(1, min=1)
+    cycle_weight: float = bounded(10.0, min=0)
+    identity_weight: float = bounded(0.5, min=0)
+    history: int = bounded(50, min=0)
 
 
 @dataclass
@@ -95,6 +106,56 @@ class OptimConfig:
                                             for b in self.betas)):
             raise GankitError(f"config key 'optim.betas' must be two numbers in [0, 1), "
                               f"got {self.betas!r}")
+
+
+@dataclass
+class AugmentConfig:
+    """Differentiable augmentation of every image D sees, real and fake alike.
+
+    ``name``: none | diffaugment (Zhao et al., 2020: fixed ops, each applied with
+    probability ``p``) | ada (Karras et al., 2020: ``p`` starts at ``ada_start`` and
+    moves so that E[sign D(real)] stays at ``target``; it would go from 0 to 1 in
+    ``speed_images`` images, adjusted every ``interval`` D steps).
+    ``policy``: the ops and groups, comma-separated (see :mod:`gankit.training.augment`);
+    ``auto`` is each method's own: ``color,translation,cutout`` for diffaugment,
+    ``geometric,color-ada`` (ADA's "bgc") for ada. Images only, unpaired GANs only.
+    """
+
+    name: str = "none"
+    policy: str = "auto"
+    p: float = bounded(1.0, min=0, max=1)
+    ada_start: float = bounded(0.0, min=0, max=1)
+    target: float = bounded(0.6, min=0, max=1)
+    speed_images: int = bounded(500_000, min=1)
+    interval: int = bounded(4, min=1)
+
+
+@dataclass
+class ScheduleConfig:
+    """How learning rates, the R1/R2 γ, Adam's β2 and the EMA change over training.
+
+    Every schedule is a function of images seen (R3GAN), so a change of batch size keeps
+    the recipe. Values hold until ``begin`` (a fraction of the span), then move from
+    their start (``optim.lr_g``/``lr_d``, ``loss.r1_weight``/``r2_weight``,
+    ``optim.betas[1]``) to their end along ``shape`` (constant | linear | cosine) and
+    hold there. ``images``: the span (0: the whole run). ``lr_warmup_images``: the
+    learning rates first rise linearly from 0. ``lr_end``/``gamma_end``: end values as
+    factors of the start; ``beta2_end``: Adam's β2 at the end (none: kept).
+    ``ema_halflife``: the EMA's half-life in images (0: ``train.ema`` is the decay);
+    it moves from ``ema_halflife_start`` (none: no move) along the same shape, and is
+    never more than ``ema_rampup`` × images seen (StyleGAN2's warm-up; 0: off).
+    """
+
+    shape: str = "constant"
+    images: int = bounded(0, min=0)
+    begin: float = bounded(0.0, min=0, below=1)
+    lr_warmup_images: int = bounded(0, min=0)
+    lr_end: float = bounded(1.0, min=0)
+    gamma_end: float = bounded(1.0, min=0)
+    beta2_end: float | None = bounded(None, min=0, below=1)
+    ema_halflife: float = bounded(0.0, min=0)
+    ema_halflife_start: float | None = bounded(None, min=0)
+    ema_rampup: float = bounded(0.0, min=0)
 
 
 @dataclass
@@ -157,6 +218,8 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict:

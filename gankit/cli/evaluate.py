@@ -1,5 +1,6 @@
 """``gankit evaluate``: FID / IS / KID / precision-recall / evaluator accuracy of a run,
-and per-class figures (accuracy, diversity, intra-FID) of conditional runs."""
+per-class figures (accuracy, diversity, intra-FID) of conditional runs, and each
+direction of a CycleGAN run (B → A figures keyed ``BtoA/...``)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def run(args) -> int:
     from gankit.metrics.defaults import default_metrics
     from gankit.metrics.shipped import default_evaluator
     from gankit.runs import TrainedRun
-    from gankit.runs.evaluation import EvaluationRequest, evaluate_model
+    from gankit.runs.evaluation import EvaluationRequest, available_metrics, evaluate_model
 
     if args.n <= 0:
         raise GankitError("--n must be positive")
@@ -55,7 +56,8 @@ def run(args) -> int:
     real = run.real_data(args.data, split)
     evaluator = args.evaluator or default_evaluator(real)
     metrics = (tuple(m.strip() for m in args.metrics.split(",") if m.strip()) if args.metrics
-               else default_metrics(run.translation, run.conditional, evaluator is not None))
+               else available_metrics(default_metrics(run.translation, run.conditional,
+                                                      evaluator is not None), real))
     request = EvaluationRequest(metrics, args.n, args.seed,
                                 inception_weights=args.inception_weights,
                                 allow_download=args.download, evaluator=evaluator,
@@ -80,6 +82,9 @@ def _report(args, run, results: dict) -> int:
     flat = {k: v for k, v in results.items() if not isinstance(v, (dict, list))}
     width = max(map(len, flat))
     print(f"gankit: {run.checkpoint} (step {run.step})")
+    if any(key.startswith(BACKWARD) for key in flat):  # a CycleGAN: one block per direction
+        _print_directions(flat)
+        return 0
     for key, value in flat.items():
         print(f"  {key:<{width}}  {_number(value)}")
     if "per_class" in results:
@@ -97,6 +102,20 @@ WORST_LABELS = {"acc": "lowest acc", "diversity_ratio": "lowest diversity_ratio"
 
 def _number(value) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+#: the key prefix of a CycleGAN's B → A figures (its A → B ones have the plain keys)
+BACKWARD = "BtoA/"
+
+
+def _print_directions(flat: dict) -> None:
+    forward = {k: v for k, v in flat.items() if "/" not in k}
+    backward = {k[len(BACKWARD):]: v for k, v in flat.items() if k.startswith(BACKWARD)}
+    width = max(map(len, [*forward, *backward]))
+    for title, rows in (("A → B", forward), ("B → A (keys BtoA/...)", backward)):
+        print(f"  {title}")
+        for key, value in rows.items():
+            print(f"    {key:<{width}}  {_number(value)}")
 
 
 def _print_classes(table: dict, worst: dict) -> None:

@@ -1,4 +1,5 @@
-"""``gankit translate``: sketches → images with a trained pix2pix / sketch2image run."""
+"""``gankit translate``: sketches → images with a trained pix2pix / sketch2image run, or
+either direction of a CycleGAN run."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ def add_parser(sub) -> None:
     labels.add_argument("--class", dest="class_", metavar="NAME",
                         help="one class (name or index) for every sketch (labelled models)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
+                   help="CycleGAN runs: translate domain A → B (default) or B → A; the "
+                        "input folder holds images of the source domain")
     p.add_argument("--grid", metavar="FILE.png", help="side-by-side grid (default OUT/grid.png)")
     p.add_argument("--grid-n", type=int, default=32, help="pairs shown in the grid (default 32)")
     p.add_argument("--batch-size", type=int, default=32)
@@ -31,7 +35,8 @@ def run(args) -> int:
 
     if args.batch_size <= 0 or args.grid_n <= 0:
         raise GankitError("--batch-size and --grid-n must be positive")
-    translator = load_translator(args.run, pick_device(args.device), not args.no_ema)
+    translator = load_translator(args.run, pick_device(args.device), not args.no_ema,
+                                 args.direction)
     result = translate_folder(translator, args.input, args.out, labels_csv=args.labels,
                               class_name=args.class_, grid=args.grid, grid_pairs=args.grid_n,
                               batch_size=args.batch_size)

@@ -104,12 +104,17 @@ def load_path(req: DataRequest) -> Dataset:
 
 
 def resolve_dataset(req: DataRequest) -> Dataset:
-    """A registered dataset when ``req.name`` is one, else :func:`load_path`.
+    """A registered dataset when ``req.name`` is one, else :func:`load_path`; with
+    ``req.unpaired``, its two domains (:func:`gankit.data.unpaired.load_unpaired`).
 
     A registered name wins over a folder of the same name; write ``./shapes`` for the
     folder.
     """
     load_builtin_datasets()
+    if req.unpaired:
+        from gankit.data.unpaired import load_unpaired
+
+        return load_unpaired(req)
     if req.name in DATASETS:
         return DATASETS.get(req.name)(req)
     return load_path(req)

@@ -16,4 +16,5 @@ DATASETS: Registry[DatasetBuilder] = Registry("dataset")
 
 def load_builtin_datasets() -> None:
     """Register the built-in datasets (their modules register themselves on import)."""
-    from gankit.data import aligned, paired, shapes, toy2d  # noqa: F401  (they import this module)
+    # they import this module
+    from gankit.data import aligned, paired, shapes, toy2d, unpaired  # noqa: F401

@@ -22,6 +22,9 @@ class DataRequest:
         size: number of items for procedural datasets (0: the dataset's default).
         seed: seed of procedural datasets.
         paired: also load the paired source images (sketches) as ``sources``.
+        unpaired: two image domains without correspondences (CycleGAN): domain A as
+            ``sources``, domain B as ``images``; paired data has its pairs broken on the
+            train split (see :mod:`gankit.data.unpaired`).
         options: dataset-specific extras (e.g. ``{"mixture": "ring8"}``).
         cache_dir: where decoded uint8 tensors are cached (``None``: the default,
             ``$GANKIT_CACHE/datasets`` or ``~/.cache/gankit/datasets``); ``""``
@@ -36,5 +39,6 @@ class DataRequest:
     size: int = bounded(0, min=0)
     seed: int = 0
     paired: bool = False
+    unpaired: bool = False
     options: dict = field(default_factory=dict)
     cache_dir: str | None = None

@@ -14,12 +14,18 @@ from gankit.registry import Registry
 
 
 class AdversarialLoss:
-    """Base class: ``d_loss(real, fake)`` and ``g_loss(fake)`` on scores."""
+    """Base class: ``d_loss(real, fake)`` and ``g_loss(fake, real)`` on scores.
+
+    ``relativistic`` losses compare each fake with a real, so G's loss needs D's scores
+    on reals too; the others ignore ``real`` in ``g_loss``.
+    """
+
+    relativistic = False
 
     def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def g_loss(self, fake: torch.Tensor) -> torch.Tensor:
+    def g_loss(self, fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 
 
@@ -33,7 +39,7 @@ class NonSaturatingLoss(AdversarialLoss):
     def d_loss(self, real, fake):
         return F.softplus(-real).mean() + F.softplus(fake).mean()
 
-    def g_loss(self, fake):
+    def g_loss(self, fake, real=None):
         return F.softplus(-fake).mean()
 
 
@@ -41,7 +47,7 @@ class NonSaturatingLoss(AdversarialLoss):
 class MinimaxLoss(NonSaturatingLoss):
     """Original minimax BCE: G minimises log(1 - D(G(z))) (saturates early on)."""
 
-    def g_loss(self, fake):
+    def g_loss(self, fake, real=None):
         return -F.softplus(fake).mean()
 
 
@@ -52,7 +58,7 @@ class LeastSquaresLoss(AdversarialLoss):
     def d_loss(self, real, fake):
         return 0.5 * ((real - 1).pow(2).mean() + fake.pow(2).mean())
 
-    def g_loss(self, fake):
+    def g_loss(self, fake, real=None):
         return 0.5 * (fake - 1).pow(2).mean()
 
 
@@ -63,7 +69,7 @@ class HingeLoss(AdversarialLoss):
     def d_loss(self, real, fake):
         return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
 
-    def g_loss(self, fake):
+    def g_loss(self, fake, real=None):
         return -fake.mean()
 
 
@@ -74,8 +80,25 @@ class WassersteinLoss(AdversarialLoss):
     def d_loss(self, real, fake):
         return fake.mean() - real.mean()
 
-    def g_loss(self, fake):
+    def g_loss(self, fake, real=None):
         return -fake.mean()
+
+
+@ADVERSARIAL_LOSSES.register("rpgan")
+class RelativisticPairingLoss(AdversarialLoss):
+    """Relativistic pairing GAN (Jolicoeur-Martineau, 2019; R3GAN, Huang et al., 2024):
+    each fake is judged against a real, ``softplus(D(fake) - D(real))``; with R1 and R2
+    it converges locally (R3GAN, Sec. 2)."""
+
+    relativistic = True
+
+    def d_loss(self, real, fake):
+        return F.softplus(fake - real).mean()
+
+    def g_loss(self, fake, real=None):
+        if real is None:
+            raise ValueError("the relativistic loss needs D's scores on reals in G's phase")
+        return F.softplus(real - fake).mean()
 
 
 def build_adversarial_loss(name: str) -> AdversarialLoss:

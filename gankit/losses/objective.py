@@ -2,48 +2,100 @@
 
 Composes an adversarial loss with the optional regularisers named in
 :class:`~gankit.config.LossConfig`. Models do not know losses and this module does not
-know the training loop: the trainer calls :meth:`GANObjective.d_loss`,
-:meth:`GANObjective.g_loss` and :meth:`GANObjective.after_d_step`.
+know the training loop: the trainer calls :meth:`Objective.fake`, :meth:`Objective.d_loss`,
+:meth:`Objective.g_loss` and :meth:`Objective.after_d_step`, and saves
+:meth:`Objective.state_dict` in checkpoints. Objectives are chosen by ``loss.objective``
+from :data:`OBJECTIVES`.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import torch
 
 from gankit.config import LossConfig
 from gankit.data.base import Batch
 from gankit.losses.adversarial import build_adversarial_loss
-from gankit.losses.regularizers import (RECONSTRUCTION_LOSSES, classification_loss,
-                                        clip_weights, gradient_penalty, r1_penalty)
-from gankit.models.base import Discriminator, Generator
+from gankit.losses.regularizers import (RECONSTRUCTION_LOSSES, Augment, classification_loss,
+                                        clip_weights, gradient_penalty, zero_centred_penalty)
+from gankit.models.base import DataSpec, Discriminator, Generator
+from gankit.registry import Registry
+
+Stats = dict[str, torch.Tensor]
 
 
-class GANObjective:
-    """Adversarial loss + gradient penalty / R1 / clipping / ACGAN / reconstruction.
+class Objective:
+    """The contract between a training loop and a loss: fakes, the D and G phases, the
+    constraints after a D update, and any state that must survive a resume."""
+
+    def fake(self, G: Generator, batch: Batch) -> torch.Tensor:
+        raise NotImplementedError
+
+    def d_loss(self, G: Generator, D: Discriminator, batch: Batch,
+               fake: torch.Tensor | None = None) -> tuple[torch.Tensor, Stats]:
+        raise NotImplementedError
+
+    def g_loss(self, G: Generator, D: Discriminator, batch: Batch,
+               fake: torch.Tensor | None = None) -> tuple[torch.Tensor, Stats]:
+        raise NotImplementedError
+
+    def after_d_step(self, D: Discriminator) -> None:
+        """Constraints applied after each D update (none by default)."""
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+ObjectiveBuilder = Callable[[LossConfig, DataSpec, torch.Generator, Augment | None], Objective]
+OBJECTIVES: Registry[ObjectiveBuilder] = Registry("objective")
+
+
+def build_objective(cfg: LossConfig, spec: DataSpec, noise: torch.Generator,
+                    augment: Augment | None = None) -> Objective:
+    """The objective named by ``cfg.objective``."""
+    return OBJECTIVES.get(cfg.objective)(cfg, spec, noise, augment)
+
+
+class GANObjective(Objective):
+    """Adversarial loss + gradient penalty / R1 / R2 / clipping / ACGAN / reconstruction.
 
     Args:
         cfg: the loss section of the config.
         multi_label: conditions are multi-hot (ACGAN uses BCE instead of CE).
         noise: generator of latents and interpolation coefficients (reproducibility).
+        augment: differentiable augmentation applied to every image D sees, real or
+            fake (DiffAugment / ADA); one with ``observe`` is told D's scores on reals.
+
+    ``gamma_factor`` scales the R1/R2 weights (set by a γ schedule).
     """
 
     def __init__(self, cfg: LossConfig, multi_label: bool = False,
-                 noise: torch.Generator | None = None):
+                 noise: torch.Generator | None = None, augment: Augment | None = None):
         self.cfg = cfg
         self.adversarial = build_adversarial_loss(cfg.name)
         self.multi_label = multi_label
         self.noise = noise
+        self.augment = augment
         self.reconstruction = (RECONSTRUCTION_LOSSES.get(cfg.recon)
                                if cfg.recon != "none" else None)
+        self.gamma_factor = 1.0
+        self.d_calls = 0
 
     def fake(self, G: Generator, batch: Batch) -> torch.Tensor:
         """Fakes conditioned like ``batch`` (fresh latents from the objective's RNG)."""
         z = G.sample_z(batch.x.shape[0], batch.x.device, self.noise)
         return G(z, batch.cond, batch.source)
 
+    def _seen(self, images: torch.Tensor) -> torch.Tensor:
+        """What D sees of ``images``: their augmentation, when one is set."""
+        return self.augment(images) if self.augment is not None else images
+
     def d_loss(self, G: Generator, D: Discriminator, batch: Batch,
-               fake: torch.Tensor | None = None
-               ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+               fake: torch.Tensor | None = None) -> tuple[torch.Tensor, Stats]:
         """D/critic loss on one real batch and as many fakes.
 
         ``fake`` may be passed in (e.g. to reuse it for the G phase); D sees it detached.
@@ -52,12 +104,16 @@ class GANObjective:
             with torch.no_grad():
                 fake = self.fake(G, batch)
         fake = fake.detach()
-        real_out = D(batch.x, batch.cond, batch.source)
-        fake_out = D(fake, batch.cond, batch.source)
+        real_out = D(self._seen(batch.x), batch.cond, batch.source)
+        fake_out = D(self._seen(fake), batch.cond, batch.source)
         adv = self.adversarial.d_loss(real_out.score, fake_out.score)
         stats = {"loss_d": adv.detach(),
                  "d_real": real_out.score.mean().detach(),
                  "d_fake": fake_out.score.mean().detach()}
+        if hasattr(self.augment, "observe"):
+            self.augment.observe(real_out.score.detach())
+        if hasattr(self.augment, "p"):
+            stats["augment_p"] = torch.tensor(float(self.augment.p))
         loss = adv
         if real_out.aux is not None:
             aux = classification_loss(real_out.aux, batch.cond, self.multi_label)
@@ -66,16 +122,30 @@ class GANObjective:
                     fake_out.aux, batch.cond, self.multi_label)
             loss = loss + self.cfg.aux_weight * aux
             stats["loss_d_aux"] = aux.detach()
-        if self.cfg.gp_weight > 0:
+        penalties, penalty_stats = self._penalties(D, batch, fake)
+        self.d_calls += 1
+        return loss + penalties, {**stats, **penalty_stats}
+
+    def _penalties(self, D: Discriminator, batch: Batch, fake: torch.Tensor
+                   ) -> tuple[torch.Tensor | float, Stats]:
+        """GP, R1 and R2 — on every ``reg_every``-th D step, weighted by as much (lazy
+        regularisation, Karras et al. 2020)."""
+        cfg, every = self.cfg, self.cfg.reg_every
+        if self.d_calls % every:
+            return 0.0, {}
+        total, stats = 0.0, {}
+        augment = self.augment
+        if cfg.gp_weight > 0:
             gp = gradient_penalty(D, batch.x, fake, batch.cond, batch.source,
-                                  generator=self.noise)
-            loss = loss + self.cfg.gp_weight * gp
+                                  generator=self.noise, augment=augment)
+            total = total + every * cfg.gp_weight * gp
             stats["gp"] = gp.detach()
-        if self.cfg.r1_weight > 0:
-            r1 = r1_penalty(D, batch.x, batch.cond, batch.source)
-            loss = loss + 0.5 * self.cfg.r1_weight * r1
-            stats["r1"] = r1.detach()
-        return loss, stats
+        for key, weight, images in (("r1", cfg.r1_weight, batch.x), ("r2", cfg.r2_weight, fake)):
+            if weight > 0:
+                penalty = zero_centred_penalty(D, images, batch.cond, batch.source, augment)
+                total = total + every * 0.5 * weight * self.gamma_factor * penalty
+                stats[key] = penalty.detach()
+        return total, stats
 
     def after_d_step(self, D: Discriminator) -> None:
         """Constraints applied after each D update (WGAN weight clipping)."""
@@ -83,14 +153,16 @@ class GANObjective:
             clip_weights(D, self.cfg.clip)
 
     def g_loss(self, G: Generator, D: Discriminator, batch: Batch,
-               fake: torch.Tensor | None = None
-               ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+               fake: torch.Tensor | None = None) -> tuple[torch.Tensor, Stats]:
         """G loss on a batch of fakes conditioned like ``batch`` (``fake``: reuse these,
         still attached to G's graph)."""
         if fake is None:
             fake = self.fake(G, batch)
-        out = D(fake, batch.cond, batch.source)
-        loss = self.adversarial.g_loss(out.score)
+        out = D(self._seen(fake), batch.cond, batch.source)
+        real_score = None
+        if self.adversarial.relativistic:
+            real_score = D(self._seen(batch.x), batch.cond, batch.source).score.detach()
+        loss = self.adversarial.g_loss(out.score, real_score)
         stats = {"loss_g": loss.detach()}
         if out.aux is not None:
             aux = classification_loss(out.aux, batch.cond, self.multi_label)
@@ -101,3 +173,19 @@ class GANObjective:
             loss = loss + self.cfg.recon_weight * recon
             stats["recon"] = recon.detach()
         return loss, stats
+
+    def state_dict(self) -> dict:
+        augment = self.augment.state_dict() if hasattr(self.augment, "state_dict") else None
+        return {"d_calls": self.d_calls, "augment": augment}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.d_calls = int(state.get("d_calls", 0))
+        if state.get("augment") is not None and hasattr(self.augment, "load_state_dict"):
+            self.augment.load_state_dict(state["augment"])
+
+
+@OBJECTIVES.register("gan")
+def _gan(cfg: LossConfig, spec: DataSpec, noise: torch.Generator,
+         augment: Augment | None) -> Objective:
+    """one generator against one discriminator (every preset but CycleGAN)"""
+    return GANObjective(cfg, spec.multi_label, noise, augment)

@@ -3,6 +3,8 @@ reconstruction terms."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -11,33 +13,41 @@ from gankit.models.base import Discriminator
 from gankit.registry import Registry
 
 
+Augment = Callable[[torch.Tensor], torch.Tensor]
+
+
 def gradient_penalty(D: Discriminator, real: torch.Tensor, fake: torch.Tensor,
                      cond: torch.Tensor | None = None, source: torch.Tensor | None = None,
-                     center: float = 1.0, generator: torch.Generator | None = None
-                     ) -> torch.Tensor:
+                     center: float = 1.0, generator: torch.Generator | None = None,
+                     augment: Augment | None = None) -> torch.Tensor:
     """WGAN-GP penalty ``E[(||∇_x D(x̂)||₂ - center)²]`` on random interpolates.
 
     The norm is taken per sample over all of C×H×W (flattening each sample), not over
     one axis — a frequent bug in public code. The condition (and source image) is
     passed to the critic unchanged: each interpolate keeps its own sample's condition.
+    With ``augment``, D sees the augmented interpolates (as it sees every image) and the
+    gradient is taken through the augmentation.
     """
     n = real.shape[0]
     shape = (n,) + (1,) * (real.dim() - 1)
     alpha = torch.rand(shape, generator=generator, device=generator.device if generator
                        else real.device).to(real)
     mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
-    score = D(mixed, cond, source).score
+    score = D(augment(mixed) if augment else mixed, cond, source).score
     (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
     norms = grad.flatten(1).norm(2, dim=1)
     return (norms - center).pow(2).mean()
 
 
-def r1_penalty(D: Discriminator, real: torch.Tensor, cond: torch.Tensor | None = None,
-               source: torch.Tensor | None = None) -> torch.Tensor:
-    """R1 (Mescheder et al., 2018): ``E[||∇_x D(x)||²]`` on real data; weight it by γ/2."""
-    real = real.detach().requires_grad_(True)
-    score = D(real, cond, source).score
-    (grad,) = torch.autograd.grad(score.sum(), real, create_graph=True)
+def zero_centred_penalty(D: Discriminator, images: torch.Tensor,
+                         cond: torch.Tensor | None = None, source: torch.Tensor | None = None,
+                         augment: Augment | None = None) -> torch.Tensor:
+    """``E[||∇_x D(x)||²]``: R1 on real images (Mescheder et al., 2018), R2 on fakes
+    (R3GAN); weight it by γ/2. With ``augment`` the gradient is taken through the
+    augmentation, with respect to the un-augmented images (StyleGAN2-ADA)."""
+    images = images.detach().requires_grad_(True)
+    score = D(augment(images) if augment else images, cond, source).score
+    (grad,) = torch.autograd.grad(score.sum(), images, create_graph=True)
     return grad.flatten(1).pow(2).sum(dim=1).mean()
 
 

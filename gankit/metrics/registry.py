@@ -19,6 +19,8 @@ from gankit.registry import Registry
 MetricFunction = Callable[[FeatureSet, "FeatureSet | None", dict, torch.device], dict]
 
 HIGHER, LOWER = True, False
+#: prefixes of per-direction result keys (image-to-image runs that translate both ways)
+DIRECTION_PREFIXES = ("AtoB/", "BtoA/")
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,8 +106,11 @@ def result_key(name: str) -> str:
 
 def higher_is_better(key: str) -> bool:
     """Whether a larger value of result ``key`` is better (``KeyError`` if no metric
-    declares it)."""
+    declares it). A direction prefix (``BtoA/fid``: a CycleGAN's B → A figure) is
+    looked through."""
     _register_all()
+    if key.startswith(DIRECTION_PREFIXES):
+        key = key.split("/", 1)[1]
     for name in METRICS.names():
         keys = METRICS.get(name).keys
         if key in keys:

@@ -11,12 +11,16 @@ from typing import Callable
 from gankit.config import ModelConfig
 from gankit.errors import GankitError
 from gankit.models.base import DataSpec, Discriminator, Generator
+from gankit.models.biggan import BigGANDiscriminator, BigGANGenerator
+from gankit.models.cyclegan import build_cycle_discriminator, build_cycle_generator
 from gankit.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gankit.models.layers import apply_spectral_norm
 from gankit.models.encoder_decoder import (build_encoder_decoder,
                                            build_encoder_decoder_discriminator)
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator
 from gankit.models.patchgan import build_patchgan
+from gankit.models.r3gan import R3GANDiscriminator, R3GANGenerator
+from gankit.models.resnet import ResNetDiscriminator, ResNetGenerator
 from gankit.models.unet import build_unet
 from gankit.registry import Registry
 
@@ -54,6 +58,60 @@ def _dcgan_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
                               cfg.aux_classifier, cfg.d_dropout)
 
 
+@GENERATORS.register("resnet")
+def _resnet_g(cfg: ModelConfig, spec: DataSpec) -> Generator:
+    """SNGAN / WGAN-GP ResNet generator, 32–128 px (g_cond cbn: conditional BatchNorm)"""
+    _require_images(spec, "resnet")
+    return ResNetGenerator(spec, cfg.z_dim, cfg.g_width, cfg.g_norm, cfg.g_cond, cfg.embed_dim)
+
+
+@DISCRIMINATORS.register("resnet")
+def _resnet_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
+    """SNGAN / WGAN-GP ResNet discriminator, 32–128 px (d_norm none | layer)"""
+    _require_images(spec, "resnet")
+    return ResNetDiscriminator(spec, cfg.d_width, cfg.d_norm, cfg.d_cond, cfg.embed_dim,
+                               cfg.aux_classifier)
+
+
+@GENERATORS.register("biggan")
+def _biggan_g(cfg: ModelConfig, spec: DataSpec) -> Generator:
+    """BigGAN generator, 32–128 px: hierarchical z, shared-embedding cBN, always SN
+    (conditional whenever the data has labels; options: attention)"""
+    _require_images(spec, "biggan")
+    return BigGANGenerator(spec, cfg.z_dim, cfg.g_width, cfg.g_norm, cfg.g_cond, cfg.embed_dim,
+                           **_options(cfg, "biggan"))
+
+
+@DISCRIMINATORS.register("biggan")
+def _biggan_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
+    """BigGAN discriminator, 32–128 px: projection when labelled, always SN
+    (options: attention)"""
+    _require_images(spec, "biggan")
+    # always spectrally normalised: by build_discriminator when model.spectral_norm is
+    # set, by the network itself otherwise (never twice)
+    return BigGANDiscriminator(spec, cfg.d_width, cfg.d_norm, cfg.d_cond, cfg.embed_dim,
+                               cfg.aux_classifier, spectral_norm=not cfg.spectral_norm,
+                               **_options(cfg, "biggan"))
+
+
+@GENERATORS.register("r3gan")
+def _r3gan_g(cfg: ModelConfig, spec: DataSpec) -> Generator:
+    """R3GAN generator (Huang et al., 2024), 32–128 px, no norms
+    (options: blocks, group_channels, expansion)"""
+    _require_images(spec, "r3gan")
+    return R3GANGenerator(spec, cfg.z_dim, cfg.g_width, cfg.g_norm, cfg.g_cond, cfg.embed_dim,
+                          **_options(cfg, "r3gan"))
+
+
+@DISCRIMINATORS.register("r3gan")
+def _r3gan_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
+    """R3GAN discriminator (Huang et al., 2024), 32–128 px, no norms
+    (options: blocks, group_channels, expansion)"""
+    _require_images(spec, "r3gan")
+    return R3GANDiscriminator(spec, cfg.d_width, cfg.d_norm, cfg.d_cond, cfg.embed_dim,
+                              cfg.aux_classifier, **_options(cfg, "r3gan"))
+
+
 @GENERATORS.register("unet")
 def _unet_g(cfg: ModelConfig, spec: DataSpec) -> Generator:
     """pix2pix U-Net (paired data; options: depth, dropout)"""
@@ -82,12 +140,33 @@ def _dropout_conv_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
                                                **_options(cfg, "dropout-conv"))
 
 
+@GENERATORS.register("cyclegan")
+def _cyclegan_g(cfg: ModelConfig, spec: DataSpec) -> Generator:
+    """CycleGAN's two ResNet-block generators A→B, B→A (unpaired data; options: blocks,
+    dropout)"""
+    options = _options(cfg, "cyclegan")
+    return build_cycle_generator(spec, width=cfg.g_width, norm=cfg.g_norm,
+                                 **{k: options[k] for k in ("blocks", "dropout") if k in options})
+
+
+@DISCRIMINATORS.register("cyclegan")
+def _cyclegan_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
+    """CycleGAN's two 70×70 PatchGANs, one per domain (options: n_layers)"""
+    options = _options(cfg, "cyclegan")
+    return build_cycle_discriminator(spec, width=cfg.d_width, norm=cfg.d_norm,
+                                     **{k: options[k] for k in ("n_layers",) if k in options})
+
+
 #: the ``model.options`` keys each architecture takes (G and D share one options map)
 OPTION_KEYS: dict[str, tuple[str, ...]] = {
     "unet": ("depth", "dropout", "dropout_blocks"),
     "patchgan": ("n_layers",),
     "encoder-decoder": ("pretrained",),
     "dropout-conv": ("use_source",),
+    "cyclegan": ("blocks", "dropout", "n_layers"),
+    "resnet": (),
+    "biggan": ("attention",),
+    "r3gan": ("blocks", "group_channels", "expansion"),
 }
 
 
@@ -98,7 +177,7 @@ def _options(cfg: ModelConfig, arch: str) -> dict:
 
 #: architectures whose conditioning is chosen by ``g_cond`` / ``d_cond`` / ``aux_classifier``
 #: (the image-to-image ones always take the label as input maps)
-CONFIGURABLE_CONDITIONING = ("mlp", "dcgan")
+CONFIGURABLE_CONDITIONING = ("mlp", "dcgan", "resnet", "biggan", "r3gan")
 
 
 def check_options(cfg: ModelConfig) -> None:
@@ -110,7 +189,8 @@ def check_options(cfg: ModelConfig) -> None:
         ("aux_classifier", cfg.aux_classifier, cfg.discriminator))
         if value and arch not in CONFIGURABLE_CONDITIONING]
     if ignored:
-        raise GankitError(f"model.{ignored[0]} applies to mlp and dcgan networks only; "
+        raise GankitError(f"model.{ignored[0]} applies to "
+                          f"{', '.join(CONFIGURABLE_CONDITIONING)} networks only; "
                           "image-to-image networks take the label as input maps")
     known = set(OPTION_KEYS.get(cfg.generator, ())) | set(OPTION_KEYS.get(cfg.discriminator, ()))
     unknown = sorted(set(cfg.options) - known)

@@ -17,6 +17,7 @@ import torch
 
 from gankit.data.base import ImageDataset, to_uint8
 from gankit.data.loader import condition_vectors
+from gankit.data.unpaired import domain_sizes, is_unpaired
 from gankit.errors import GankitError
 from gankit.metrics.accuracy import HIT_COUNTERS, pooled_accuracy
 from gankit.metrics.compute import MetricSuite
@@ -31,11 +32,17 @@ from gankit.metrics.per_class import (
 from gankit.metrics.registry import check_metric_names, metric
 from gankit.metrics.translation import translation_metrics
 from gankit.models import DataSpec, Generator
+from gankit.models.cyclegan import DIRECTIONS, is_cycle_generator
 from gankit.runs.sampling import cycle_conditions, generate_batches, sample_conditions
-from gankit.runs.translate import Translator
+from gankit.runs.translate import Translator, one_way
 
 ACCURACY = "acc"
 PER_CLASS = "per_class"
+#: metrics of translations against their own ground truth (need true pairs)
+PAIRED_METRICS = ("l1", "psnr", "ssim")
+#: result-key prefix of each CycleGAN direction: A → B keeps the plain keys (it is what
+#: the run's generator does everywhere else, and what best_metric / compare rank by)
+DIRECTION_PREFIX = {"AtoB": "", "BtoA": "BtoA/"}
 
 
 @dataclass
@@ -211,6 +218,10 @@ def evaluate_translation(translator, pairs: ImageDataset, request: EvaluationReq
     """
     if pairs.sources is None:
         raise GankitError("translation evaluation needs paired data (sketches and images)")
+    if is_unpaired(pairs):
+        raise GankitError(f"{pairs.description or 'the data'} holds two unpaired domains, so "
+                          "translations have no ground truth; evaluate on paired data "
+                          "(--data, --split)")
     if PER_CLASS in request.metrics:
         raise GankitError(f"metric {PER_CLASS!r} measures noise-to-image generators, not "
                           "image-to-image runs")
@@ -228,6 +239,58 @@ def evaluate_translation(translator, pairs: ImageDataset, request: EvaluationReq
                               "(--evaluator FILE)")
         results[ACCURACY] = pooled_accuracy([evaluator_hits(evaluator, outputs, cond)])
     results["n"] = len(pairs)
+    return results
+
+
+def available_metrics(metrics: tuple[str, ...], data: ImageDataset) -> tuple[str, ...]:
+    """``metrics`` without the paired ones (L1/PSNR/SSIM) when ``data`` has no true pairs."""
+    if data.sources is not None and not is_unpaired(data):
+        return tuple(metrics)
+    return tuple(m for m in metrics if m not in PAIRED_METRICS)
+
+
+def evaluate_cycle(G: Generator, spec: DataSpec, data: ImageDataset, request: EvaluationRequest,
+                   device: torch.device | str = "cpu", suite=None) -> dict:
+    """Measure both directions of a CycleGAN generator on two domains.
+
+    Each direction translates every distinct image of its source domain (``data.sources``
+    for A → B, ``data.images`` for B → A) and is compared with the real images of its
+    target domain by the feature metrics ``request.metrics`` names (FID, KID...); when
+    ``data`` holds true pairs (a held-out split of paired data), also with each input's
+    own ground truth: ``l1``, ``psnr``, ``ssim``.
+
+    Returns:
+        A → B figures under the plain keys (``fid``, ``l1``, ``n``...), B → A figures
+        under ``BtoA/<key>``.
+    """
+    if data.sources is None:
+        raise GankitError("a CycleGAN is measured on its two domains; use data with both "
+                          "(data.unpaired=true, or a trainA/ + trainB/ folder)")
+    wrong = [m for m in (ACCURACY, PER_CLASS) if m in request.metrics]
+    if wrong:
+        raise GankitError(f"metric {wrong[0]!r} needs a labelled model; a CycleGAN has no "
+                          "labels")
+    paired = not is_unpaired(data)
+    asked = [m for m in request.metrics if m in PAIRED_METRICS]
+    if asked and not paired:
+        raise GankitError(f"metric {asked[0]!r} compares translations with their ground "
+                          f"truth, but {data.description or 'the data'} holds unpaired "
+                          "domains; drop it or evaluate on paired data (--data, --split)")
+    n_a, n_b = domain_sizes(data)
+    domains = {"AtoB": (data.sources[:n_a], data.images[:n_b]),
+               "BtoA": (data.images[:n_b], data.sources[:n_a])}
+    results: dict = {}
+    for direction in DIRECTIONS:
+        inputs, targets = domains[direction]
+        translator = Translator(*one_way(G, spec, direction), [], torch.device(device))
+        outputs = translator.translate(inputs, None, request.batch_size, request.seed)
+        part: dict = {}
+        if paired:  # rows are pairs: row i of the outputs has the target of row i
+            part.update({k: float(v) for k, v in translation_metrics(outputs, targets).items()})
+        if suite is not None:
+            part.update(suite.compute(outputs, targets))
+        part["n"] = len(inputs)
+        results.update({DIRECTION_PREFIX[direction] + k: v for k, v in part.items()})
     return results
 
 
@@ -249,6 +312,8 @@ def evaluate_model(G: Generator, spec: DataSpec, real: ImageDataset, request: Ev
     ``suite``; returns the results and the suite for the next call."""
     evaluator = load_evaluator(request.evaluator, device)
     suite = metric_suite(request, evaluator, device, suite)
+    if is_cycle_generator(G):
+        return evaluate_cycle(G, spec, real, request, device, suite), suite
     if spec.source_channels:
         translator = Translator(G, spec, list(real.class_names or []), torch.device(device))
         return evaluate_translation(translator, real, request, suite), suite

@@ -1,9 +1,13 @@
-"""Translating sketches with a trained image-to-image run (pix2pix, sketch2image).
+"""Translating sketches with a trained image-to-image run (pix2pix, sketch2image, CycleGAN).
 
 ::
 
     translator = load_translator("runs/pix2pix-20240101-120000")
     result = translate_folder(translator, "my_sketches", "outputs", labels_csv="labels.csv")
+    back = load_translator("runs/cyclegan-20240101-120000", direction="BtoA")
+
+A CycleGAN run translates either way (``direction`` ``AtoB``, the default, or ``BtoA``);
+its inputs are images of the source domain, the "sketches" below.
 
 Each sketch ``name.ext`` of the input folder gives ``out/name.ext`` at the model's
 resolution (sketches of another size are centre-cropped to a square and resized, as
@@ -29,6 +33,7 @@ from gankit.data.files import list_image_files, load_many
 from gankit.data.paired import read_label_csv
 from gankit.errors import GankitError
 from gankit.models import DataSpec, Generator
+from gankit.models.cyclegan import DIRECTIONS, is_cycle_generator, reversed_spec
 from gankit.runs.grids import save_pair_grid
 from gankit.runs.sampling import class_condition, generate_batches
 from gankit.runs.trained import TrainedRun
@@ -55,12 +60,13 @@ class Translator:
     device: torch.device
 
     @classmethod
-    def from_run(cls, run: TrainedRun) -> "Translator":
-        """The translator of a trained image-to-image run."""
+    def from_run(cls, run: TrainedRun, direction: str = "AtoB") -> "Translator":
+        """The translator of a trained image-to-image run (``direction``: ``AtoB``, or
+        ``BtoA`` for a CycleGAN run)."""
         if not run.translation:
             raise GankitError(f"{run.checkpoint} holds a noise → image model, not a "
                               "translation model; use `gankit sample` for it")
-        return cls(run.generator, run.spec, run.class_names, run.device)
+        return cls(*one_way(run.generator, run.spec, direction), run.class_names, run.device)
 
     @property
     def conditional(self) -> bool:
@@ -93,10 +99,28 @@ class Translator:
                                                               *expected[1:], dtype=torch.uint8)
 
 
+def one_way(G: Generator, spec: DataSpec, direction: str = "AtoB") -> tuple[Generator, DataSpec]:
+    """The generator of ``direction`` and its spec: a CycleGAN's either direction, any
+    other translation model's only one (``AtoB``).
+
+    Raises:
+        GankitError: an unknown direction, or ``BtoA`` for a one-way model.
+    """
+    if direction not in DIRECTIONS:
+        raise GankitError(f"unknown direction {direction!r}; use AtoB or BtoA")
+    if is_cycle_generator(G):
+        return G.towards(direction), spec if direction == "AtoB" else reversed_spec(spec)
+    if direction != "AtoB":
+        raise GankitError(f"--direction {direction} needs a CycleGAN run; this model "
+                          "translates one way only (sketch → image): drop --direction")
+    return G, spec
+
+
 def load_translator(run_or_checkpoint: str | os.PathLike, device: str | torch.device = "cpu",
-                    use_ema: bool = True) -> Translator:
-    """The translation generator of a run folder (its latest checkpoint) or checkpoint file."""
-    return Translator.from_run(TrainedRun.open(run_or_checkpoint, device, use_ema))
+                    use_ema: bool = True, direction: str = "AtoB") -> Translator:
+    """The translation generator of a run folder (its latest checkpoint) or checkpoint file,
+    for ``direction`` (``AtoB``, or ``BtoA`` for a CycleGAN run)."""
+    return Translator.from_run(TrainedRun.open(run_or_checkpoint, device, use_ema), direction)
 
 
 # ---------------------------------------------------------------- inputs
@@ -254,4 +278,5 @@ def translate_folder(translator: Translator, input_dir: str | os.PathLike,
 
 
 __all__ = ["SketchFolder", "TranslationResult", "Translator", "conditions_from_csv",
-           "load_translator", "read_sketch_folder", "sketch_conditions", "translate_folder"]
+           "load_translator", "one_way", "read_sketch_folder", "sketch_conditions",
+           "translate_folder"]

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import torch
 
-from gankit.data.base import to_unit
 from gankit.runs.checkpoint import prune_checkpoints, save_checkpoint
 from gankit.runs.records import append_record
 from gankit.runs.grids import image_grid, save_image_grid, save_point_plot, side_by_side
@@ -43,6 +42,7 @@ class StatsLogger(Callback):
         self.tensorboard = tensorboard
         self.writer = None
         self._sums: dict[str, torch.Tensor] = {}
+        self._counts: dict[str, int] = {}  # per key: lazy penalties come every k-th step
         self._count = 0
         self.last: dict = {}
 
@@ -56,6 +56,7 @@ class StatsLogger(Callback):
     def on_step(self, trainer, stats: dict) -> None:
         for key, value in stats.items():
             self._sums[key] = self._sums.get(key, 0) + value.float()
+            self._counts[key] = self._counts.get(key, 0) + 1
         self._count += 1
         if _due(trainer.step, self.every, trainer.total_steps):
             self.flush(trainer)
@@ -69,9 +70,10 @@ class StatsLogger(Callback):
                   "kimg": round(trainer.step * trainer.images_per_step / 1000, 3),
                   "time_s": round(trainer.elapsed(), 2),
                   "images_per_s": round(images / max(elapsed, 1e-9), 1)}
-        record.update({k: round(float(v) / self._count, 6) for k, v in self._sums.items()})
+        record.update({k: float(f"{float(v) / self._counts[k]:.6g}")
+                       for k, v in self._sums.items()})
         self.log(record)
-        self._sums, self._count = {}, 0
+        self._sums, self._counts, self._count = {}, {}, 0
         self._t0, self._step0 = time.perf_counter(), trainer.step
 
     def log(self, record: dict) -> None:
@@ -145,16 +147,15 @@ class SampleGrid(Callback):
             self.save(trainer)
 
     def save(self, trainer) -> Path:
-        images = trainer.fixed_samples()
+        columns = trainer.grid_columns()
+        images = columns[0]
         path = self.folder / f"step-{trainer.step:07d}.png"
         if trainer.spec.kind == "points":
             save_point_plot(images, path, trainer.dataset.points, f"step {trainer.step}")
         else:
             nrow = trainer.grid_nrow
-            if trainer.fixed.get("source") is not None:  # paired: sketch | output | target
-                targets = to_unit(trainer.dataset.images[:len(images)])
-                images, nrow = side_by_side([trainer.fixed["source"], images, targets],
-                                            max(1, nrow // 2))
+            if len(columns) > 1:  # image-to-image: source | output | target (| back)
+                images, nrow = side_by_side(columns, max(1, nrow // 2))
             save_image_grid(images, path, nrow)
             logger = trainer.callback(StatsLogger)
             if logger is not None and logger.writer is not None:

@@ -64,7 +64,7 @@ class DivergenceGuard(Callback):
 
     def __init__(self, every: int, rollbacks: int, lr_factor: float):
         self.every, self.rollbacks, self.lr_factor = every, rollbacks, lr_factor
-        self._finite: torch.Tensor | None = None
+        self._finite: dict[str, torch.Tensor] = {}
         self._bad_keys: list[torch.Tensor] = []
         self.snapshot: dict | None = None
 
@@ -72,13 +72,15 @@ class DivergenceGuard(Callback):
         self.snapshot = cpu_copy(trainer.state_dict())
 
     def on_step(self, trainer, stats: dict) -> None:
-        flags = torch.stack([torch.isfinite(v).all() for v in stats.values()])
-        self._finite = flags if self._finite is None else self._finite & flags
+        # per key: some stats (lazy penalties) appear only on some steps
+        for key, value in stats.items():
+            ok = torch.isfinite(value).all()
+            self._finite[key] = ok if key not in self._finite else self._finite[key] & ok
         if not _due(trainer.step, self.every, trainer.total_steps):
             return
-        finite, self._finite = self._finite, None
-        if not bool(finite.all()):  # the one host sync per interval
-            bad = [key for key, ok in zip(stats, finite.tolist()) if not ok]
+        finite, self._finite = self._finite, {}
+        if not bool(torch.stack(list(finite.values())).all()):  # one host sync per interval
+            bad = [key for key, ok in finite.items() if not bool(ok)]
             raise Diverged(trainer.step, ", ".join(bad))
         self.snapshot = cpu_copy(trainer.state_dict())
 
@@ -90,11 +92,8 @@ class DivergenceGuard(Callback):
             raise GankitError(self._give_up(trainer, error, done))
         trainer.load_state_dict(self.snapshot)
         trainer.extra_state["rollbacks"] = done + 1
-        scale = self.lr_factor ** (done + 1)
-        for optimizer in (trainer.opt_g, trainer.opt_d):
-            for group in optimizer.param_groups:
-                group["lr"] *= self.lr_factor
-        self._finite = None
+        scale = self.lr_factor ** (done + 1)  # the trainer's schedule applies it
+        self._finite = {}
         message = (f"{error}; rolled back to step {trainer.step} with the learning rates "
                    f"×{scale:g} (rollback {done + 1} of {self.rollbacks})")
         print(f"\ngankit: warning: {message}", file=sys.stderr)

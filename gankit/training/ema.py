@@ -24,9 +24,12 @@ class EMA:
         self.shadow = copy.deepcopy(model).eval().requires_grad_(False)
 
     @torch.no_grad()
-    def update(self, model: nn.Module, step: int) -> None:
-        t = step - self.start_step
-        decay = min(self.decay, (1 + t) / (10 + t)) if t >= 0 else 0.0
+    def update(self, model: nn.Module, step: int, decay: float | None = None) -> None:
+        """Average ``model`` in after ``step``; ``decay`` (e.g. from a half-life
+        schedule) replaces the configured decay and its ramp."""
+        if decay is None:
+            t = step - self.start_step
+            decay = min(self.decay, (1 + t) / (10 + t)) if t >= 0 else 0.0
         for avg, p in zip(self.shadow.parameters(), model.parameters()):
             avg.lerp_(p.detach(), 1.0 - decay)
         for avg, b in zip(self.shadow.buffers(), model.buffers()):

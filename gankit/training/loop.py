@@ -23,6 +23,7 @@ from gankit.training.components import build_components
 from gankit.training.disk import DISK_ERRORS, disk_error_message, last_checkpoint_words
 from gankit.training.divergence import Diverged, DivergenceGuard, non_finite_weights
 from gankit.training.evaluation import PeriodicEvaluation
+from gankit.training.schedules import Schedule
 from gankit.training.signals import StopRequests, TrainingInterrupted
 
 GRID_COLUMNS = 8
@@ -73,6 +74,8 @@ class Trainer:
         self.step = 0
         self.total_steps = total_steps(cfg, len(self.dataset))
         self.images_per_step = cfg.train.batch_size * cfg.train.d_steps
+        self.schedule = Schedule(cfg, {"g": self.opt_g, "d": self.opt_d}, self.objective,
+                                 self.total_steps * self.images_per_step)
         self.grid_nrow = GRID_COLUMNS
         self.fixed = self._fixed_inputs(cfg.train.grid_size)
         self.extra_state: dict = {}
@@ -106,6 +109,9 @@ class Trainer:
     def train_step(self) -> dict[str, torch.Tensor]:
         """One G update preceded by ``d_steps`` D updates; returns detached stats."""
         G, D, objective = self.G, self.D, self.objective
+        images = self.step * self.images_per_step
+        rollbacks = int(self.extra_state.get("rollbacks", 0))
+        scheduled = self.schedule.apply(images, self.cfg.train.nan_lr_factor ** rollbacks)
         G.train()
         D.train()
         D.requires_grad_(True)
@@ -127,7 +133,9 @@ class Trainer:
         self.opt_g.step()
         self.step += 1
         if self.ema is not None:
-            self.ema.update(G, self.step)
+            self.ema.update(G, self.step, self.schedule.ema_decay(images, self.images_per_step))
+        if self.cfg.schedule.shape != "constant" or self.cfg.schedule.lr_warmup_images:
+            stats = {**stats, **{k: torch.tensor(v) for k, v in scheduled.items()}}
         return {**stats, **g_stats}
 
     def train(self) -> "Trainer":
@@ -247,6 +255,21 @@ class Trainer:
         return generate(self.sampler, n, cond=cond, source=source, batch_size=n,
                         device=self.device, z=z)
 
+    def grid_columns(self) -> list[torch.Tensor]:
+        """What the sample grid shows: the fixed samples; for image-to-image data each
+        source beside its output and target; for two-way (CycleGAN) generators
+        A | A→B | B | B→A."""
+        output, source = self.fixed_samples(), self.fixed["source"]
+        if source is None or self.spec.kind != "image":
+            return [output]
+        target = to_unit(self.dataset.images[:len(output)])
+        towards = getattr(self.sampler, "towards", None)
+        if towards is None:
+            return [source, output, target]
+        back = generate(towards("BtoA"), len(target), source=target, batch_size=len(target),
+                        device=self.device)
+        return [source, output, target, back]
+
     # ------------------------------------------------------------------ state
 
     def _check_same_models(self, state: dict) -> None:
@@ -282,6 +305,7 @@ class Trainer:
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
+            "objective": self.objective.state_dict(),
             "loader": self.loader.state_dict(),
             "rng": rng,
             "fixed": self.fixed,
@@ -297,6 +321,7 @@ class Trainer:
             self.ema.load_state_dict(state["ema"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        self.objective.load_state_dict(state.get("objective") or {})
         self.loader.load_state_dict(state["loader"])
         self.step = int(state["step"])
         self._elapsed_before = float(state.get("elapsed_s", 0.0))
