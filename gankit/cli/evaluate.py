@@ -82,8 +82,11 @@ def _report(args, run, results: dict) -> int:
     flat = {k: v for k, v in results.items() if not isinstance(v, (dict, list))}
     width = max(map(len, flat))
     print(f"gankit: {run.checkpoint} (step {run.step})")
-    if any(key.startswith(BACKWARD) for key in flat):  # a CycleGAN: one block per direction
-        _print_directions(flat)
+    from gankit.metrics.registry import DIRECTION_PREFIX
+
+    backward = DIRECTION_PREFIX["BtoA"]
+    if any(key.startswith(backward) for key in flat):  # a CycleGAN: one block per direction
+        _print_directions(flat, backward)
         return 0
     for key, value in flat.items():
         print(f"  {key:<{width}}  {_number(value)}")
@@ -104,15 +107,11 @@ def _number(value) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
-#: the key prefix of a CycleGAN's B → A figures (its A → B ones have the plain keys)
-BACKWARD = "BtoA/"
-
-
-def _print_directions(flat: dict) -> None:
-    forward = {k: v for k, v in flat.items() if "/" not in k}
-    backward = {k[len(BACKWARD):]: v for k, v in flat.items() if k.startswith(BACKWARD)}
+def _print_directions(flat: dict, prefix: str) -> None:
+    forward = {k: v for k, v in flat.items() if not k.startswith(prefix)}
+    backward = {k[len(prefix):]: v for k, v in flat.items() if k.startswith(prefix)}
     width = max(map(len, [*forward, *backward]))
-    for title, rows in (("A → B", forward), ("B → A (keys BtoA/...)", backward)):
+    for title, rows in (("A → B", forward), (f"B → A (keys {prefix}...)", backward)):
         print(f"  {title}")
         for key, value in rows.items():
             print(f"    {key:<{width}}  {_number(value)}")

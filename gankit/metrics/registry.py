@@ -19,8 +19,9 @@ from gankit.registry import Registry
 MetricFunction = Callable[[FeatureSet, "FeatureSet | None", dict, torch.device], dict]
 
 HIGHER, LOWER = True, False
-#: prefixes of per-direction result keys (image-to-image runs that translate both ways)
-DIRECTION_PREFIXES = ("AtoB/", "BtoA/")
+#: the prefix of each direction's result keys for runs that translate both ways
+#: (CycleGAN): A → B keeps the plain keys, so ``best_metric``, compare and sweep find them
+DIRECTION_PREFIX = {"AtoB": "", "BtoA": "BtoA/"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,8 +110,8 @@ def higher_is_better(key: str) -> bool:
     declares it). A direction prefix (``BtoA/fid``: a CycleGAN's B → A figure) is
     looked through."""
     _register_all()
-    if key.startswith(DIRECTION_PREFIXES):
-        key = key.split("/", 1)[1]
+    if key.startswith(DIRECTION_PREFIX["BtoA"]):
+        key = key[len(DIRECTION_PREFIX["BtoA"]):]
     for name in METRICS.names():
         keys = METRICS.get(name).keys
         if key in keys:

@@ -29,7 +29,7 @@ from gankit.metrics.per_class import (
     per_class_metrics,
     samples_per_class,
 )
-from gankit.metrics.registry import check_metric_names, metric
+from gankit.metrics.registry import DIRECTION_PREFIX, check_metric_names, metric
 from gankit.metrics.translation import translation_metrics
 from gankit.models import DataSpec, Generator
 from gankit.models.cyclegan import DIRECTIONS, is_cycle_generator
@@ -42,7 +42,6 @@ PER_CLASS = "per_class"
 PAIRED_METRICS = ("l1", "psnr", "ssim")
 #: result-key prefix of each CycleGAN direction: A → B keeps the plain keys (it is what
 #: the run's generator does everywhere else, and what best_metric / compare rank by)
-DIRECTION_PREFIX = {"AtoB": "", "BtoA": "BtoA/"}
 
 
 @dataclass
