@@ -149,9 +149,6 @@ class CycleObjective(Objective):
                               "data (data.unpaired=true, or a trainA/ + trainB/ folder)")
         return batch.source, batch.x
 
-    def _seen(self, images: torch.Tensor) -> torch.Tensor:
-        return self.augment(images) if self.augment is not None else images
-
     def _score(self, D: Discriminator, images: torch.Tensor) -> torch.Tensor:
         return D(self._seen(images)).score
 
@@ -180,12 +177,9 @@ class CycleObjective(Objective):
                  "loss_d_b": loss_b.detach(),
                  "d_real": 0.5 * (real_a.mean() + real_b.mean()).detach(),
                  "d_fake": 0.5 * (fake_a.mean() + fake_b.mean()).detach()}
-        if hasattr(self.augment, "observe"):
-            # one row per real image of either domain (patch maps are averaged per row)
-            self.augment.observe(torch.cat([real_a.detach().reshape(len(a), -1),
-                                            real_b.detach().reshape(len(b), -1)]))
-        if hasattr(self.augment, "p"):
-            stats["augment_p"] = torch.tensor(float(self.augment.p))
+        # one row per real image of either domain (patch maps are averaged per row)
+        stats.update(self._augment_feedback(torch.cat([real_a.detach().reshape(len(a), -1),
+                                                       real_b.detach().reshape(len(b), -1)])))
         return loss, stats
 
     def g_loss(self, G: Generator, D: Discriminator, batch: Batch,
@@ -212,16 +206,14 @@ class CycleObjective(Objective):
     # ---------------------------------------------------------------- state
 
     def state_dict(self) -> dict:
-        augment = self.augment.state_dict() if hasattr(self.augment, "state_dict") else None
-        return {"pool_a": self.pool_a.state_dict(), "pool_b": self.pool_b.state_dict(),
-                "augment": augment}
+        return {**super().state_dict(), "pool_a": self.pool_a.state_dict(),
+                "pool_b": self.pool_b.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         for name, pool in (("pool_a", self.pool_a), ("pool_b", self.pool_b)):
             if state.get(name) is not None:
                 pool.load_state_dict(state[name])
-        if state.get("augment") is not None and hasattr(self.augment, "load_state_dict"):
-            self.augment.load_state_dict(state["augment"])
+        super().load_state_dict(state)
 
 
 @OBJECTIVES.register("cycle")

@@ -27,7 +27,13 @@ Stats = dict[str, torch.Tensor]
 
 class Objective:
     """The contract between a training loop and a loss: fakes, the D and G phases, the
-    constraints after a D update, and any state that must survive a resume."""
+    constraints after a D update, and any state that must survive a resume.
+
+    ``augment`` (set by subclasses; None: none) is the differentiable augmentation of
+    every image D sees; its state is part of :meth:`state_dict`.
+    """
+
+    augment: Augment | None = None
 
     def fake(self, G: Generator, batch: Batch) -> torch.Tensor:
         raise NotImplementedError
@@ -43,11 +49,26 @@ class Objective:
     def after_d_step(self, D: Discriminator) -> None:
         """Constraints applied after each D update (none by default)."""
 
-    def state_dict(self) -> dict:
+    def _seen(self, images: torch.Tensor) -> torch.Tensor:
+        """What D sees of ``images``: their augmentation, when one is set."""
+        return self.augment(images) if self.augment is not None else images
+
+    def _augment_feedback(self, real_scores: torch.Tensor) -> Stats:
+        """Tell an adaptive augmentation (ADA) D's detached scores on reals, one row per
+        image; returns its probability to log."""
+        if hasattr(self.augment, "observe"):
+            self.augment.observe(real_scores)
+        if hasattr(self.augment, "p"):
+            return {"augment_p": torch.tensor(float(self.augment.p))}
         return {}
 
+    def state_dict(self) -> dict:
+        augment = self.augment.state_dict() if hasattr(self.augment, "state_dict") else None
+        return {"augment": augment}
+
     def load_state_dict(self, state: dict) -> None:
-        pass
+        if state.get("augment") is not None and hasattr(self.augment, "load_state_dict"):
+            self.augment.load_state_dict(state["augment"])
 
 
 ObjectiveBuilder = Callable[[LossConfig, DataSpec, torch.Generator, Augment | None], Objective]
@@ -90,10 +111,6 @@ class GANObjective(Objective):
         z = G.sample_z(batch.x.shape[0], batch.x.device, self.noise)
         return G(z, batch.cond, batch.source)
 
-    def _seen(self, images: torch.Tensor) -> torch.Tensor:
-        """What D sees of ``images``: their augmentation, when one is set."""
-        return self.augment(images) if self.augment is not None else images
-
     def d_loss(self, G: Generator, D: Discriminator, batch: Batch,
                fake: torch.Tensor | None = None) -> tuple[torch.Tensor, Stats]:
         """D/critic loss on one real batch and as many fakes.
@@ -109,11 +126,8 @@ class GANObjective(Objective):
         adv = self.adversarial.d_loss(real_out.score, fake_out.score)
         stats = {"loss_d": adv.detach(),
                  "d_real": real_out.score.mean().detach(),
-                 "d_fake": fake_out.score.mean().detach()}
-        if hasattr(self.augment, "observe"):
-            self.augment.observe(real_out.score.detach())
-        if hasattr(self.augment, "p"):
-            stats["augment_p"] = torch.tensor(float(self.augment.p))
+                 "d_fake": fake_out.score.mean().detach(),
+                 **self._augment_feedback(real_out.score.detach())}
         loss = adv
         if real_out.aux is not None:
             aux = classification_loss(real_out.aux, batch.cond, self.multi_label)
@@ -175,13 +189,11 @@ class GANObjective(Objective):
         return loss, stats
 
     def state_dict(self) -> dict:
-        augment = self.augment.state_dict() if hasattr(self.augment, "state_dict") else None
-        return {"d_calls": self.d_calls, "augment": augment}
+        return {**super().state_dict(), "d_calls": self.d_calls}
 
     def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
         self.d_calls = int(state.get("d_calls", 0))
-        if state.get("augment") is not None and hasattr(self.augment, "load_state_dict"):
-            self.augment.load_state_dict(state["augment"])
 
 
 @OBJECTIVES.register("gan")
