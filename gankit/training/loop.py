@@ -134,9 +134,7 @@ class Trainer:
         self.step += 1
         if self.ema is not None:
             self.ema.update(G, self.step, self.schedule.ema_decay(images, self.images_per_step))
-        if self.cfg.schedule.shape != "constant" or self.cfg.schedule.lr_warmup_images:
-            stats = {**stats, **{k: torch.tensor(v) for k, v in scheduled.items()}}
-        return {**stats, **g_stats}
+        return {**stats, **g_stats, **{k: torch.tensor(v) for k, v in scheduled.items()}}
 
     def train(self) -> "Trainer":
         """Run until ``total_steps``; callbacks write the run folder.

@@ -44,6 +44,8 @@ class Schedule:
         self.span = max(1, self.cfg.images or span_images)
         self.base_lr = {"g": cfg.optim.lr_g, "d": cfg.optim.lr_d}
         self.beta2_start = float(cfg.optim.betas[1])
+        #: whether the learning rates move at all (only then are they logged)
+        self.moves = self.cfg.shape != "constant" or self.cfg.lr_warmup_images > 0
         check_schedule(cfg, objective)
 
     def fraction(self, images: float) -> float:
@@ -54,7 +56,7 @@ class Schedule:
 
     def apply(self, images: float, lr_scale: float = 1.0) -> dict[str, float]:
         """Set lr, β2 and γ for the step that starts after ``images`` images; returns
-        the scheduled values to log. ``lr_scale`` multiplies the learning rates (a
+        the scheduled values to log (none when nothing moves). ``lr_scale`` multiplies the learning rates (a
         divergence rollback lowers them)."""
         s, cfg = self.fraction(images), self.cfg
         warmup = min(1.0, images / cfg.lr_warmup_images) if cfg.lr_warmup_images else 1.0
@@ -65,7 +67,7 @@ class Schedule:
                 if cfg.beta2_end is not None:
                     beta2 = self.beta2_start + (cfg.beta2_end - self.beta2_start) * s
                     group["betas"] = (group["betas"][0], beta2)
-        values = {"lr_g": self.base_lr["g"] * factor}
+        values = {"lr_g": self.base_lr["g"] * factor} if self.moves else {}
         if hasattr(self.objective, "gamma_factor"):
             self.objective.gamma_factor = 1.0 + (cfg.gamma_end - 1.0) * s
         return values

@@ -55,7 +55,7 @@ def test_schedule_images_set_the_span_and_warmup_ramps_from_zero():
 
 def test_constant_schedule_leaves_the_configured_values_and_scales_for_rollbacks():
     schedule, opts, objective = _schedule()
-    schedule.apply(700)
+    assert schedule.apply(700) == {}  # nothing moves, nothing to log
     assert opts["g"].param_groups[0]["lr"] == 2e-4 and objective.gamma_factor == 1.0
     schedule.apply(700, lr_scale=0.25)
     assert opts["d"].param_groups[0]["lr"] == pytest.approx(1e-4)
