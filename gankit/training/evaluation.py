@@ -8,9 +8,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from gankit.errors import GankitError
 from gankit.metrics.registry import is_better, result_key
+from gankit.metrics.shipped import default_evaluator
 from gankit.runs.checkpoint import save_checkpoint
-from gankit.runs.evaluation import evaluate_model, load_evaluator
+from gankit.runs.evaluation import ACCURACY, PER_CLASS, check_evaluator, evaluate_model, load_evaluator
 from gankit.training.callbacks import Callback, StatsLogger, _due
 
 
@@ -32,6 +34,20 @@ class PeriodicEvaluation(Callback):
         self.best_metric = best_metric
         self.suite = None
 
+    def on_start(self, trainer) -> None:
+        # a missing evaluator must stop the run now, not after the first eval_every steps;
+        # the built-in shapes get their shipped evaluator, as `gankit evaluate` gives them
+        evaluator = self.request.evaluator or default_evaluator(trainer.dataset)
+        evaluator = load_evaluator(str(evaluator) if evaluator else None, trainer.device)
+        for name in self.request.metrics:
+            if name in (ACCURACY, PER_CLASS):
+                check_evaluator(name, trainer.spec, evaluator)
+            elif name.endswith("_evaluator") and evaluator is None:
+                raise GankitError(f"metric {name!r} needs a domain evaluator: set "
+                                  "train.evaluator=FILE (train one with `gankit evaluator "
+                                  "train`)")
+        self.request = replace(self.request, evaluator=evaluator)
+
     def on_step(self, trainer, stats: dict) -> None:
         if _due(trainer.step, self.every, trainer.total_steps):
             self.evaluate(trainer)
@@ -40,10 +56,6 @@ class PeriodicEvaluation(Callback):
         """Measure the sampler now, log the figures and keep the best checkpoint; the
         results are also left in ``trainer.last_eval`` for later callbacks."""
         started = time.perf_counter()
-        if self.suite is None:
-            # load the evaluator once; the suite (and its Inception) is built on first use
-            evaluator = load_evaluator(self.request.evaluator, trainer.device)
-            self.request = replace(self.request, evaluator=evaluator)
         results, self.suite = evaluate_model(trainer.sampler, trainer.spec, trainer.dataset,
                                              self.request, trainer.device, self.suite)
         record = {"step": trainer.step, "kind": "eval",

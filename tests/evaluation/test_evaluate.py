@@ -78,6 +78,28 @@ def test_training_time_evaluation_logs_metrics_and_keeps_the_best(tmp_path):
     assert load_checkpoint(result.run_dir)["step"] == 4, "best.pt must not become latest"
 
 
+def test_training_time_accuracy_uses_the_shipped_evaluator_for_the_built_in_shapes(tmp_path):
+    cfg = load_config("acgan", TINY + ["train.epochs=0", "train.steps=2", "train.eval_every=2",
+                                       "train.eval_n=24", "train.eval_metrics=[acc]"])
+    result = train(cfg, out=tmp_path / "run")
+    records = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [0 <= r["acc"] <= 1 for r in records if r.get("kind") == "eval"] == [True]
+
+
+def test_a_missing_evaluator_stops_training_before_the_first_step(tmp_path, capsys):
+    # 16-px images have no shipped evaluator: the run must say so at once, not after
+    # eval_every steps of training
+    out = tmp_path / "run"
+    assert main(["train", "acgan", "--out", str(out), *[a for o in TINY + [
+        "data.resolution=16", "train.epochs=0", "train.steps=50", "train.eval_every=50",
+        "train.log_every=1",
+        "train.eval_metrics=[acc]"] for a in ("--set", o)]]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "gankit evaluator train" in err[0]
+    metrics = out / "metrics.jsonl"
+    assert not metrics.exists() or metrics.read_text() == "", "no step may have been trained"
+
+
 def test_translation_run_reports_l1_psnr_ssim(tmp_path, capsys):
     out = tmp_path / "p2p"
     cfg = load_config("pix2pix", ["data.size=32", "data.resolution=32", "model.g_width=8",
