@@ -176,6 +176,13 @@ class TrainConfig:
     spread of fixed-noise samples per class over that of real images, logged as
     ``diversity_ratio``); a ratio below ``collapse_threshold`` (0-1) at three checks in
     a row, from step ``collapse_warmup`` on, warns once.
+    ``pictures`` keeps ``curves.png``, ``progress.gif`` and ``real_vs_fake.png`` up to
+    date in the run folder. ``wandb`` also logs to Weights & Biases (project
+    ``wandb_project``; offline unless ``WANDB_MODE`` is set; ``pip install
+    "gankit[wandb]"``).
+    Under ``torchrun`` (several processes), ``batch_size`` is the global batch, split
+    evenly among the processes; ``sync_batchnorm`` makes BatchNorm layers compute their
+    statistics over the global batch (GPUs only).
     """
 
     steps: int = bounded(2000, min=1)
@@ -204,8 +211,12 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     tensorboard: bool = True
+    pictures: bool = True
+    wandb: bool = False
+    wandb_project: str = "gankit"
     progress: bool = True
     threads: int = bounded(0, min=0)
+    sync_batchnorm: bool = False
 
 
 @dataclass

@@ -32,6 +32,8 @@ def add_parser(sub) -> None:
                    help="a setting for every model (repeatable)")
     p.add_argument("--best-n", type=int, default=8, help="fakes per model in best.png")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--devices", metavar="LIST", help="train the models side by side, one per "
+                   "device, e.g. cuda:0,cuda:1 (a device may repeat: cpu,cpu)")
     p.add_argument("--out", default="compare", help="comparison folder (default ./compare)")
     p.set_defaults(handler=run)
 
@@ -39,15 +41,17 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from gankit.errors import GankitError
     from gankit.experiments.compare import compare
+    from gankit.experiments.placement import parse_devices
     from gankit.experiments.study import Budget
 
     if args.best_n <= 0:
         raise GankitError("--best-n must be positive")
+    devices = parse_devices(args.devices) if args.devices else None
     try:
         result = compare(args.presets, args.data, Budget(args.steps, args.minutes), args.out,
                          args.eval_every, args.eval_n, args.metrics, args.overrides,
                          args.evaluator, args.inception_weights, args.resolution, args.seed,
-                         args.best_n)
+                         args.best_n, devices=devices)
     except KeyboardInterrupt:
         print("gankit: compare stopped; run the same command again to resume it",
               file=sys.stderr)

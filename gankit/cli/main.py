@@ -10,7 +10,7 @@ from gankit.errors import GankitError
 
 # Each module adds one sub-command: ``add_parser(subparsers)`` and ``run(args) -> int``.
 COMMAND_MODULES = ("train", "sample", "evaluate", "evaluator", "translate", "sketch", "presets",
-                   "compare", "augment", "sweep")
+                   "compare", "augment", "sweep", "serve", "export", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,17 +32,28 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    # under torchrun every process runs the command; rank 0 alone speaks for them
+    speaks = _launch_rank() == 0
     try:
         return int(args.handler(args) or 0)
     except GankitError as err:
-        print(f"gankit: error: {err}", file=sys.stderr)
+        if speaks:
+            print(f"gankit: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as interrupt:
         # training says itself where it stopped; 128 + the signal number, as a shell would
         code = getattr(interrupt, "exit_code", None)
-        if code is None:
+        if code is None and speaks:
             print("gankit: interrupted", file=sys.stderr)
         return code or 130
+
+
+def _launch_rank() -> int:
+    """This process's rank under torchrun, 0 otherwise (as
+    :func:`gankit.training.distributed.launch_rank`, without importing torch)."""
+    import os
+
+    return int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -41,20 +41,24 @@ def add_parser(sub) -> None:
                    help="evaluate (and maybe prune) every K steps (default: 5 per trial)")
     p.add_argument("--evaluator", metavar="FILE", help="domain evaluator for *_evaluator metrics")
     p.add_argument("--seed", type=int, help="seed of every trial's training and of the sampler")
+    p.add_argument("--devices", metavar="LIST", help="run trials side by side, one per device, "
+                   "e.g. cuda:0,cuda:1 (a device may repeat: cpu,cpu)")
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
+    from gankit.experiments.placement import parse_devices
     from gankit.experiments.study import Budget
     from gankit.experiments.sweep import run_sweep
 
     budget = Budget(args.steps, args.minutes)
+    devices = parse_devices(args.devices) if args.devices else None
     try:
         sweep = run_sweep(args.preset, args.space, args.trials, metric=args.metric,
                           budget=budget, out=args.out, overrides=args.overrides, data=args.data,
                           eval_every=args.eval_every, evaluator=args.evaluator, seed=args.seed,
                           on_start=lambda plan: _print_plan(plan, budget),
-                          on_trial=_print_trial)
+                          on_trial=_print_trial, devices=devices)
     except KeyboardInterrupt:
         print("gankit: sweep stopped; run the same command again to continue it (the "
               "interrupted trial starts over)", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from gankit.errors import GankitError
@@ -73,6 +74,7 @@ def run(args) -> int:
 
     from gankit.data.badfiles import SKIP_OPTION
     from gankit.training import train
+    from gankit.training.distributed import launch_rank, launched
 
     if args.resume and args.out:
         raise GankitError("--resume continues in the run's own folder; drop --out")
@@ -82,11 +84,17 @@ def run(args) -> int:
     if args.skip_bad_files:
         options = {**cfg.data.options, SKIP_OPTION: True}
         cfg = replace(cfg, data=replace(cfg.data, options=options))
+    if launch_rank() != 0:  # under torchrun, rank 0 alone prints
+        train(cfg, out=args.out, resume=state, force=args.force)
+        return 0
     if state is not None:
         print(f"gankit: resuming {state['path']} at step {state['step']} (of "
               f"{cfg.train.steps if cfg.train.epochs <= 0 else f'{cfg.train.epochs:g} epochs'})")
     print(f"gankit: training preset {cfg.preset or args.preset!r} on {cfg.data.name} "
           f"({cfg.data.resolution} px) — {cfg.description}".rstrip(" —"))
+    if launched():
+        print(f"gankit: {os.environ['WORLD_SIZE']} processes (torchrun); train.batch_size "
+              f"{cfg.train.batch_size} is the global batch")
     result = train(cfg, out=args.out, resume=state, force=args.force)
     run_dir = Path(result.run_dir)
     print(f"gankit: run folder   {run_dir}")

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from gankit.data.base import Batch, Dataset, ImageDataset, to_unit
 from gankit.errors import GankitError
+from gankit.sharding import WHOLE, Shard
 
 GPU_RESIDENT_BYTES = 4 << 30
 
@@ -34,15 +35,24 @@ class BatchLoader:
         device: where batches go.
         flip: random horizontal flips (images only).
         seed: seeds the loader's own generator (shuffling, flips).
+        shard: with several processes, this process's part of each batch: every process
+            walks the same shuffled order in global batches of ``batch_size`` and yields
+            its own slice (its flips too), so the processes' slices of a step together
+            are the batch one process would see.
     """
 
     def __init__(self, dataset: Dataset, batch_size: int, device: torch.device | str = "cpu",
-                 flip: bool = False, seed: int = 0):
+                 flip: bool = False, seed: int = 0, shard: Shard = WHOLE):
         if len(dataset) < batch_size:
             raise GankitError(f"the dataset has {len(dataset)} items, fewer than one batch "
                               f"of {batch_size}; lower train.batch_size")
+        if batch_size % shard.count:
+            raise GankitError(f"train.batch_size={batch_size} is the global batch and must "
+                              f"divide evenly among the {shard.count} processes; use a "
+                              f"multiple of {shard.count}")
         self.dataset = dataset
         self.batch_size = batch_size
+        self.shard = shard
         self.device = torch.device(device)
         self.is_image = isinstance(dataset, ImageDataset)
         self.flip = flip and self.is_image
@@ -72,15 +82,21 @@ class BatchLoader:
         self.cursor += self.batch_size
         return self.batch(index)
 
+    def _flips(self, n: int) -> torch.Tensor:
+        """One coin per item of this process's slice (drawn for the global batch)."""
+        return self.shard.draw(lambda m: torch.rand(m, generator=self.generator) < 0.5, n)
+
     def batch(self, index: torch.Tensor) -> Batch:
-        """The batch of items at ``index`` (no shuffling state changes except flips)."""
+        """This process's part of the batch of items at ``index`` (no shuffling state
+        changes except flips)."""
+        index = index[self.shard.batch_rows(len(index))]
         x = self._data[index.to(self._data.device)].to(self.device, non_blocking=True)
         x = to_unit(x) if self.is_image else x.float()
         source = None
         if self._sources is not None:
             source = to_unit(self._sources[index.to(self._sources.device)].to(self.device))
         if self.flip:
-            mask = (torch.rand(len(index), generator=self.generator) < 0.5).to(self.device)
+            mask = self._flips(len(index)).to(self.device)
             x = torch.where(mask[:, None, None, None], x.flip(3), x)
             if source is not None:
                 source = torch.where(mask[:, None, None, None], source.flip(3), source)

@@ -15,12 +15,13 @@ from typing import Callable
 
 from gankit.config import Config, load_config
 from gankit.errors import GankitError
-from gankit.experiments.plots import plot_best, plot_curves
-from gankit.experiments.study import (Budget, Judging, choose_metrics, is_finished,
-                                      train_to_budget)
+from gankit.experiments.placement import raise_first_failure, run_on_devices
+from gankit.experiments.plots import plot_best
+from gankit.experiments.study import Budget, Judging, choose_metrics, is_finished, train_to_budget
 from gankit.metrics.registry import higher_is_better, is_better, metric, result_key
 from gankit.runs import TrainedRun
 from gankit.runs.checkpoint import training_seconds
+from gankit.runs.curves import plot_curves
 from gankit.runs.data import build_dataset
 from gankit.runs.records import read_records
 
@@ -113,7 +114,8 @@ def compare(presets: list[str], data: str, budget: Budget, out: str | Path = "co
             overrides: list[str] = (), evaluator: str | None = None,
             inception_weights: str | None = None, resolution: int | None = None,
             seed: int = 0, best_n: int = BEST_N,
-            say: Callable[[str], None] = print) -> Comparison:
+            say: Callable[[str], None] = print,
+            devices: list[str] | None = None) -> Comparison:
     """Train (or finish) every model, then write the table, curves and best fakes.
 
     Args:
@@ -128,6 +130,9 @@ def compare(presets: list[str], data: str, budget: Budget, out: str | Path = "co
         resolution: image size for all (default: the first preset's).
         best_n: fakes per model in ``best.png``.
         say: where progress lines go.
+        devices: train the models side by side, one per device (``["cuda:0",
+            "cuda:1"]``; see :mod:`gankit.experiments.placement`); default one after
+            the other in this process, on each preset's ``train.device``.
     """
     out = Path(out)
     entries, judging = plan(presets, data, budget, out, eval_every, eval_n, metrics,
@@ -135,19 +140,53 @@ def compare(presets: list[str], data: str, budget: Budget, out: str | Path = "co
     say(f"gankit: comparing {len(entries)} models on {data} for {budget.describe()} each; "
         f"judged by {', '.join(judging.metrics)}: {judging.reason}")
     out.mkdir(parents=True, exist_ok=True)
+    todo = []
     for i, entry in enumerate(entries, 1):
         if is_finished(entry.config, entry.run_dir):
             say(f"gankit: [{i}/{len(entries)}] {entry.name}: finished, skipped")
-            continue
-        say(f"gankit: [{i}/{len(entries)}] {entry.name} ({entry.preset}) → {entry.run_dir}")
-        train_to_budget(entry.config, entry.run_dir)
+        elif devices:
+            todo.append((i, entry))
+        else:
+            say(f"gankit: [{i}/{len(entries)}] {entry.name} ({entry.preset}) → {entry.run_dir}")
+            train_to_budget(entry.config, entry.run_dir)
+    if todo:
+        _train_on_devices(todo, len(entries), devices, say)
     results = [summarize(entry, judging) for entry in entries]
     files = write_results(out, results, judging, entries, budget, data)
     files["curves"] = plot_curves(out / "curves.png", {e.name: read_records(e.run_dir)
-                                                       for e in entries}, judging.metrics)
+                                                       for e in entries}, judging.metrics,
+                                  over_time=True)
     files["best"] = plot_best(out / "best.png", [(e.name, e.run_dir) for e in entries],
                               best_n, judging.evaluator)
     return Comparison(out, judging, results, files)
+
+
+def _train_on_devices(todo: list[tuple[int, Entry]], total: int, devices: list[str],
+                      say: Callable[[str], None]) -> None:
+    queue = list(todo)
+
+    def started(job, device: str) -> None:
+        i, entry = job
+        say(f"gankit: [{i}/{total}] {entry.name} ({entry.preset}) → {entry.run_dir} "
+            f"on {device}")
+
+    def ended(outcome) -> None:
+        i, entry = outcome.job
+        words = {"ok": "finished", "interrupted": "stopped (resumable)"}
+        say(f"gankit: [{i}/{total}] {entry.name} on {outcome.device}: "
+            f"{words.get(outcome.state, 'failed')}")
+
+    outcomes = run_on_devices(lambda running: queue.pop(0) if queue else None, devices,
+                              _train_entry, started, ended)
+    raise_first_failure(outcomes, lambda job: f"model {job[1].name}")
+
+
+def _train_entry(job: tuple[int, Entry], device: str) -> None:
+    """One model of a comparison, trained in its own process on ``device``."""
+    _, entry = job
+    cfg = replace(entry.config, train=replace(entry.config.train, device=device,
+                                              progress=False))
+    train_to_budget(cfg, entry.run_dir)
 
 
 def summarize(entry: Entry, judging: Judging) -> ModelResult:

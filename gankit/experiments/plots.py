@@ -1,4 +1,5 @@
-"""Pictures of studies: metric and loss curves of several runs, and their best fakes."""
+"""Pictures of studies: each run's best fakes. (Curves of one run or several overlaid
+are drawn by :mod:`gankit.runs.curves`.)"""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from pathlib import Path
 
 import torch
 
-from gankit.metrics.registry import higher_is_better, result_key
 from gankit.runs import TrainedRun
 from gankit.runs.evaluation import load_evaluator
 from gankit.runs.ranking import best_of, rank_scores
@@ -20,54 +20,13 @@ def pyplot():
     return plt
 
 
-def plot_curves(path: Path, records: dict[str, list[dict]], metrics: tuple[str, ...]) -> Path:
-    """Each metric over steps and over training time, all models overlaid; then D and G
-    losses over steps, one line per model.
-
-    Args:
-        path: the PNG to write.
-        records: model name → its ``metrics.jsonl`` rows.
-        metrics: metric names (each drawn by its ranking key).
-    """
-    plt = pyplot()
-    keys = [result_key(m) for m in metrics]
-    fig, axes = plt.subplots(len(keys) + 1, 2, figsize=(11, 3.2 * (len(keys) + 1)),
-                             squeeze=False)
-    for row, key in enumerate(keys):
-        arrow = "↑" if higher_is_better(key) else "↓"
-        for name, rows in records.items():
-            evals = [r for r in rows if r.get("kind") == "eval" and key in r]
-            steps = [r["step"] for r in evals]
-            values = [r[key] for r in evals]
-            axes[row, 0].plot(steps, values, marker="o", ms=3, label=name)
-            axes[row, 1].plot([r.get("time_s", 0) / 60 for r in evals], values, marker="o",
-                              ms=3, label=name)
-        axes[row, 0].set(xlabel="step", ylabel=f"{key} {arrow}", title=f"{key} over steps")
-        axes[row, 1].set(xlabel="training minutes", ylabel=f"{key} {arrow}",
-                         title=f"{key} over time")
-    for column, loss in enumerate(("loss_d", "loss_g")):
-        ax = axes[len(keys), column]
-        for name, rows in records.items():
-            logged = [r for r in rows if loss in r]
-            ax.plot([r["step"] for r in logged], [r[loss] for r in logged], label=name)
-        ax.set(xlabel="step", ylabel=loss, title=f"{'D' if column == 0 else 'G'} loss")
-    for ax in axes.flat:
-        ax.grid(alpha=0.3)
-        if ax.lines:
-            ax.legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def best_fakes(run_dir: Path, n: int, evaluator: str | None = None, pool: int = 8,
-               seed: int = 0) -> torch.Tensor:
-    """The ``n`` most convincing of ``pool × n`` fakes of a run, best first: ranked by the
-    domain evaluator's confidence in the asked-for class for a conditional run when an
-    evaluator is given, else by the run's discriminator."""
-    run = TrainedRun.open(run_dir)
+def best_fakes(run_dir: Path | TrainedRun, n: int, evaluator: str | None = None,
+               pool: int = 8, seed: int = 0) -> torch.Tensor:
+    """The ``n`` most convincing of ``pool × n`` fakes of a run (a folder, or one already
+    open), best first: ranked by the domain evaluator's confidence in the asked-for
+    class for a conditional run when an evaluator is given, else by the run's
+    discriminator."""
+    run = run_dir if isinstance(run_dir, TrainedRun) else TrainedRun.open(run_dir)
     cond = run.default_conditions(pool * n, seed)
     images = run.sample(pool * n, cond, seed=seed)
     by = "evaluator" if evaluator and run.conditional else "discriminator"

@@ -220,14 +220,16 @@ def run_sweep(preset: str, space: str | Path, trials: int, *, metric: str | None
               overrides: list[str] | tuple = (), data: str | None = None,
               eval_every: int | None = None, evaluator: str | None = None,
               seed: int | None = None, on_start: Callable[[Sweep], None] | None = None,
-              on_trial: Callable[[TrialRow], None] | None = None) -> Sweep:
+              on_trial: Callable[[TrialRow], None] | None = None,
+              devices: list[str] | None = None) -> Sweep:
     """Run (or continue) the study in ``out`` (default ``sweeps/<preset>``: fixed, so
     rerunning the command resumes) until it holds ``trials`` complete or pruned trials of
     ``preset`` + ``overrides`` over the ``space`` file, each trained to ``budget`` (default
     2000 steps) and evaluated every ``eval_every`` steps (default: 5 times) by ``metric``
     (default: :func:`choose_metrics`'s primary). Calls ``on_start`` once and ``on_trial``
     after each trial; then writes ``best.yaml``, ``trials.csv``, ``parallel.png`` and
-    ``importance.png`` there."""
+    ``importance.png`` there. ``devices`` (``["cuda:0", "cuda:1"]``) runs trials side by
+    side, one per device (:mod:`gankit.experiments.sweep_devices`)."""
     for name, number in (("--trials", trials), ("--eval-every", eval_every)):
         if number is not None and number < 1:
             raise GankitError(f"{name} must be at least 1, got {number}")
@@ -269,8 +271,11 @@ def run_sweep(preset: str, space: str | Path, trials: int, *, metric: str | None
                         [pruning])
         return math.nan if pruning.value is None else pruning.value
 
+    if devices:
+        from gankit.experiments.sweep_devices import run_trials_on_devices
+        run_trials_on_devices(study, sweep, cfg, trials, devices, on_trial)
     failures = 0
-    while _finished(study) < trials and failures < sweep.todo:
+    while not devices and _finished(study) < trials and failures < sweep.todo:
         frozen = _run_trial(study, objective)
         failures += frozen.state == TrialState.FAIL
         if on_trial:
@@ -285,11 +290,9 @@ def _open_study(folder: Path, metric: str, direction: str, seed: int, eval_every
     if not db.exists() and any(folder.glob("trial-*")):
         raise GankitError(f"{folder} holds trial folders but no study.db; use another --out")
     folder.mkdir(parents=True, exist_ok=True)
-    storage = optuna.storages.RDBStorage(f"sqlite:///{db.resolve()}")
-    study = optuna.create_study(
-        storage=storage, study_name=STUDY_NAME, direction=direction, load_if_exists=True,
-        # a trial's first evaluation is too early to judge it by
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=2 * eval_every))
+    study = optuna.create_study(storage=storage_url(folder), study_name=STUDY_NAME,
+                                direction=direction, load_if_exists=True,
+                                pruner=make_pruner(eval_every))
     # a resumed sweep seeded as before would draw its first trials' settings again
     study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.get_trials()))
     then = study.user_attrs.get("metric", metric)
@@ -298,6 +301,15 @@ def _open_study(folder: Path, metric: str, direction: str, seed: int, eval_every
                           "to continue it, or choose another --out")
     study.set_user_attr("metric", metric)
     return study
+
+
+def storage_url(folder: Path) -> str:
+    return f"sqlite:///{(folder / 'study.db').resolve()}"
+
+
+def make_pruner(eval_every: int):
+    # a trial's first evaluation is too early to judge it by
+    return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=2 * eval_every)
 
 
 def _redo_interrupted(study, folder: Path) -> list[int]:

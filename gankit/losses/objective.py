@@ -21,6 +21,7 @@ from gankit.losses.regularizers import (RECONSTRUCTION_LOSSES, Augment, classifi
                                         clip_weights, gradient_penalty, zero_centred_penalty)
 from gankit.models.base import DataSpec, Discriminator, Generator
 from gankit.registry import Registry
+from gankit.sharding import WHOLE, Shard
 
 Stats = dict[str, torch.Tensor]
 
@@ -30,10 +31,14 @@ class Objective:
     constraints after a D update, and any state that must survive a resume.
 
     ``augment`` (set by subclasses; None: none) is the differentiable augmentation of
-    every image D sees; its state is part of :meth:`state_dict`.
+    every image D sees; its state is part of :meth:`state_dict`. ``shard`` (set by a
+    trainer running several processes) is this process's part of each global batch:
+    per-item draws from the run's noise generator (latents, interpolation weights) are
+    made for the global batch and sliced (see :meth:`~gankit.sharding.Shard.draw`).
     """
 
     augment: Augment | None = None
+    shard: Shard = WHOLE
 
     def fake(self, G: Generator, batch: Batch) -> torch.Tensor:
         raise NotImplementedError
@@ -108,7 +113,9 @@ class GANObjective(Objective):
 
     def fake(self, G: Generator, batch: Batch) -> torch.Tensor:
         """Fakes conditioned like ``batch`` (fresh latents from the objective's RNG)."""
-        z = G.sample_z(batch.x.shape[0], batch.x.device, self.noise)
+        n, device = batch.x.shape[0], batch.x.device
+        z = None if G.z_dim == 0 else self.shard.draw(
+            lambda m: G.sample_z(m, device, self.noise), n)
         return G(z, batch.cond, batch.source)
 
     def d_loss(self, G: Generator, D: Discriminator, batch: Batch,
@@ -151,7 +158,7 @@ class GANObjective(Objective):
         augment = self.augment
         if cfg.gp_weight > 0:
             gp = gradient_penalty(D, batch.x, fake, batch.cond, batch.source,
-                                  generator=self.noise, augment=augment)
+                                  generator=self.noise, augment=augment, shard=self.shard)
             total = total + every * cfg.gp_weight * gp
             stats["gp"] = gp.detach()
         for key, weight, images in (("r1", cfg.r1_weight, batch.x), ("r2", cfg.r2_weight, fake)):

@@ -11,6 +11,7 @@ from torch import nn
 
 from gankit.models.base import Discriminator
 from gankit.registry import Registry
+from gankit.sharding import WHOLE, Shard
 
 
 Augment = Callable[[torch.Tensor], torch.Tensor]
@@ -19,19 +20,21 @@ Augment = Callable[[torch.Tensor], torch.Tensor]
 def gradient_penalty(D: Discriminator, real: torch.Tensor, fake: torch.Tensor,
                      cond: torch.Tensor | None = None, source: torch.Tensor | None = None,
                      center: float = 1.0, generator: torch.Generator | None = None,
-                     augment: Augment | None = None) -> torch.Tensor:
+                     augment: Augment | None = None, shard: Shard = WHOLE) -> torch.Tensor:
     """WGAN-GP penalty ``E[(||∇_x D(x̂)||₂ - center)²]`` on random interpolates.
 
     The norm is taken per sample over all of C×H×W (flattening each sample), not over
     one axis — a frequent bug in public code. The condition (and source image) is
     passed to the critic unchanged: each interpolate keeps its own sample's condition.
     With ``augment``, D sees the augmented interpolates (as it sees every image) and the
-    gradient is taken through the augmentation.
+    gradient is taken through the augmentation. With several processes, ``shard`` is this
+    process's part of the global batch, whose mixing weights are drawn as one process
+    would draw them.
     """
     n = real.shape[0]
-    shape = (n,) + (1,) * (real.dim() - 1)
-    alpha = torch.rand(shape, generator=generator, device=generator.device if generator
-                       else real.device).to(real)
+    tail = (1,) * (real.dim() - 1)
+    alpha = shard.draw(lambda m: torch.rand((m,) + tail, generator=generator, device=(
+        generator.device if generator else real.device)), n).to(real)
     mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
     score = D(augment(mixed) if augment else mixed, cond, source).score
     (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)

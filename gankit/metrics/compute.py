@@ -23,6 +23,7 @@ from gankit.metrics.extractors import EXTRACTORS, ExtractorOptions
 from gankit.metrics.features import FeatureExtractor, FeatureSet, extract_feature_sets
 from gankit.metrics.registry import MetricSpec, metric
 from gankit.metrics.sources import ImageSource
+from gankit.sharding import WHOLE, Shard
 
 __all__ = ["MetricSuite", "compute_metrics"]
 
@@ -87,7 +88,8 @@ class MetricSuite:
 
     def compute(self, fake: ImageSource, real: ImageSource | None = None, *,
                 n: int | None = None, n_real: int | None = None,
-                real_cache_key: str | None = None) -> dict[str, float | int]:
+                real_cache_key: str | None = None,
+                shard: Shard = WHOLE) -> dict[str, float | int]:
         """Compute every metric of the suite.
 
         Args:
@@ -102,6 +104,10 @@ class MetricSuite:
                 features are then cached on disk and in memory under it. An entry is
                 reused when its image count matches ``n_real`` (or the size of a real
                 tensor); with ``real=None`` and ``n_real=None`` any cached count is used.
+            shard: with several processes, this process's part: ``fake`` (and ``n``) is
+                its part of the generated images; a real tensor is split likewise. The
+                features of all parts are gathered (:meth:`Shard.gather_rows`), so every
+                process computes the same figures; only part 0 writes the cache.
 
         Returns:
             Flat ``{name: value}``: ``fid``; ``is_mean``/``is_std``;
@@ -114,12 +120,12 @@ class MetricSuite:
             GankitError: missing weights or evaluator, malformed images, too few images,
                 or real images needed but not given.
         """
-        real_sets = self._real_sets(real, n_real, real_cache_key)  # first: fail early
+        real_sets = self._real_sets(real, n_real, real_cache_key, shard)  # first: fail early
         fake_layers = self._layers(real=False)
         extractors = {space: self.extractor(space) for space in fake_layers}
-        fake_sets = extract_feature_sets(fake, extractors, fake_layers, n,
-                                         self.settings["batch_size"], self.device, "fake",
-                                         self.progress, self.settings["allow_tf32"])
+        fake_sets = _gathered(extract_feature_sets(
+            fake, extractors, fake_layers, n, self.settings["batch_size"], self.device, "fake",
+            self.progress, self.settings["allow_tf32"]), shard)
         results: dict[str, float | int] = {}
         for spec in self.specs:
             results.update(spec.compute(fake_sets[spec.space], real_sets.get(spec.space),
@@ -128,7 +134,7 @@ class MetricSuite:
         if real_sets:
             results["n_real"] = next(iter(real_sets.values())).n
         if real_cache_key is not None:
-            self._store_real(real_sets, real_cache_key)
+            self._store_real(real_sets, real_cache_key, write=shard.index == 0)
         return results
 
     def _layers(self, real: bool) -> dict[str, tuple[str, ...]]:
@@ -144,7 +150,7 @@ class MetricSuite:
         return cache_file(self.cache_dir, key, extractor)
 
     def _real_sets(self, real: ImageSource | None, n_real: int | None,
-                   key: str | None) -> dict[str, FeatureSet]:
+                   key: str | None, shard: Shard = WHOLE) -> dict[str, FeatureSet]:
         wanted = self._layers(real=True)
         found: dict[str, FeatureSet] = {}
         if key is not None:
@@ -160,10 +166,16 @@ class MetricSuite:
                 raise GankitError(f"metrics {names} compare with real images: pass real images "
                                   f"(or a real_cache_key that is already cached)")
             extractors = {space: self.extractor(space) for space in missing}
-            found.update(extract_feature_sets(real, extractors, missing, n_real,
-                                              self.settings["batch_size"], self.device,
-                                              "real", self.progress,
-                                              self.settings["allow_tf32"]))
+            if isinstance(real, ImageDataset):
+                real = real.images
+            split = (not shard.whole and isinstance(real, torch.Tensor) and n_real is None
+                     and len(real) >= shard.count)
+            if split:
+                real = real[shard.rows(len(real))]
+            found.update(_gathered(extract_feature_sets(
+                real, extractors, missing, n_real,
+                self.settings["batch_size"], self.device, "real", self.progress,
+                self.settings["allow_tf32"]), shard if split else WHOLE))
         return found
 
     def _lookup(self, space: str, layers: tuple[str, ...], count: int | None,
@@ -179,16 +191,28 @@ class MetricSuite:
             self._on_disk[(space, key)] = (loaded, frozenset(loaded.stats))
         return loaded
 
-    def _store_real(self, real_sets: dict[str, FeatureSet], key: str) -> None:
-        """Keep the real sets in memory and write them to disk unless the disk copy (with
-        the same statistics) is already there."""
+    def _store_real(self, real_sets: dict[str, FeatureSet], key: str,
+                    write: bool = True) -> None:
+        """Keep the real sets in memory and (when ``write``) write them to disk unless
+        the disk copy (with the same statistics) is already there."""
         for space, features in real_sets.items():
             self._real_in_memory[(space, key)] = features
+            if not write:
+                continue
             on_disk = self._on_disk.get((space, key))
             if on_disk is None or on_disk[0] is not features or on_disk[1] != set(features.stats):
                 path, meta = self._cache_entry(space, key)
                 save_feature_set(path, meta, features)
                 self._on_disk[(space, key)] = (features, frozenset(features.stats))
+
+
+def _gathered(sets: dict[str, FeatureSet], shard: Shard) -> dict[str, FeatureSet]:
+    """Every part's features, in part order (``sets`` itself for a single part)."""
+    if shard.whole:
+        return sets
+    return {space: FeatureSet({layer: shard.gather_rows(rows)
+                               for layer, rows in found.features.items()})
+            for space, found in sets.items()}
 
 
 def _known_count(real: ImageSource | None, n_real: int | None) -> int | None:

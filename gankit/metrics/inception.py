@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -21,6 +20,7 @@ from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorIncepti
 
 from gankit.errors import GankitError
 from gankit.metrics.defaults import INCEPTION_WEIGHTS_FILE
+from gankit.safe_load import why_unreadable
 
 #: torch-fidelity's registry name of this extractor (used in its cache file names).
 TORCH_FIDELITY_NAME = "inception-v3-compat"
@@ -68,9 +68,9 @@ def _check_state_dict(path: Path) -> None:
     """Refuse anything but a plain tensor state dict before torch-fidelity unpickles it."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, EOFError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - any unpickling failure is a bad file
         raise GankitError(f"{path}: cannot be read as a weights file; expected "
-                          f"{INCEPTION_WEIGHTS_FILE} ({str(error).splitlines()[0]})") from error
+                          f"{INCEPTION_WEIGHTS_FILE} ({why_unreadable(error)})") from None
     if not isinstance(state, dict) or "fc.weight" not in state:
         raise GankitError(f"{path}: not the FID InceptionV3 state dict; expected "
                           f"{INCEPTION_WEIGHTS_FILE}")

@@ -119,6 +119,16 @@ def higher_is_better(key: str) -> bool:
     raise KeyError(f"no registered metric has the result key {key!r}")
 
 
+def declares(key: str) -> bool:
+    """Whether some registered metric has the result ``key`` (``fid``, ``BtoA/acc``); sample
+    counts and other bookkeeping logged beside the results (``n``, ``n_fake``) do not."""
+    try:
+        higher_is_better(key)
+    except KeyError:
+        return False
+    return True
+
+
 def is_better(key: str, new: float, old: float | None) -> bool:
     """Whether ``new`` improves on ``old`` for result ``key`` (NaN never does)."""
     if old is None or (isinstance(old, float) and math.isnan(old)):

@@ -114,7 +114,8 @@ class BigGANGenerator(Generator):
             if cond is None:
                 raise ValueError("this generator is conditional: pass a condition")
             shared = self.shared(cond.to(z.dtype))
-        h = self.linear(chunks[0]).view(len(z), self.width0, 4, 4)
+        # -1, not len(z): an exported (ONNX) generator keeps a free batch size
+        h = self.linear(chunks[0]).view(-1, self.width0, 4, 4)
         codes = iter(chunks[1:])
         for layer in self.blocks:
             if isinstance(layer, UpBlock):

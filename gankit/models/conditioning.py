@@ -141,7 +141,8 @@ class ConditionalNorm(nn.Module):
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         cond = cond.to(x.dtype)
-        shape = (len(x), -1) + (1,) * (x.dim() - 2)
+        # -1, not len(x): an exported (ONNX) generator keeps a free batch size
+        shape = (-1, x.shape[1]) + (1,) * (x.dim() - 2)
         return (self.norm(x) * (1 + self.gain(cond).view(shape))
                 + self.bias(cond).view(shape))
 

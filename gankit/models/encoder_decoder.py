@@ -29,6 +29,7 @@ from torch import nn
 from gankit.errors import GankitError
 from gankit.models.base import DataSpec, Discriminator, DOutput, Generator, init_dcgan_weights
 from gankit.models.unet import append_label_maps, levels_of
+from gankit.safe_load import load_tensors
 
 RESNET18_FILE = "resnet18-f37072fd.pth"
 CODE_DIM = 512
@@ -67,11 +68,13 @@ class ResNetSketchEncoder(nn.Module):
             raise GankitError(f"ImageNet ResNet-18 weights not found at {path}; copy "
                               f"torchvision's {RESNET18_FILE} there or set pretrained=false")
         if pretrained is not False and path.is_file():
+            fix = "delete it or set pretrained=false"
+            state = load_tensors(path, "torchvision's ResNet-18 weights", fix)
             try:
-                self.net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-            except (OSError, RuntimeError, ValueError) as error:
-                raise GankitError(f"{path} is not torchvision's ResNet-18 weights ({error}); "
-                                  "delete it or set pretrained=false") from None
+                self.net.load_state_dict(state)
+            except (RuntimeError, TypeError, ValueError) as error:
+                raise GankitError(f"{path} is not torchvision's ResNet-18 weights "
+                                  f"({str(error).splitlines()[0][:160]}); {fix}") from None
             self.pretrained = True
         elif pretrained == "auto":
             warnings.warn(f"no ImageNet ResNet-18 weights at {path}: the sketch encoder trains "

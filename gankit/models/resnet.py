@@ -69,7 +69,8 @@ class ResNetGenerator(Generator):
         sngan_init(self)
 
     def forward(self, z, cond=None, source=None) -> torch.Tensor:
-        h = self.linear(self.conditioner(z, cond)).view(len(z), self.width, 4, 4)
+        # -1, not len(z): an exported (ONNX) generator keeps a free batch size
+        h = self.linear(self.conditioner(z, cond)).view(-1, self.width, 4, 4)
         for block in self.blocks:
             h = block(h, cond)
         return self.out(h)

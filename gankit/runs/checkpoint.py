@@ -18,6 +18,7 @@ import torch
 
 from gankit import __version__
 from gankit.errors import GankitError
+from gankit.safe_load import load_tensors
 
 FORMAT = "gankit-checkpoint"
 FORMAT_VERSION = 1
@@ -90,14 +91,18 @@ def _candidates(run_or_file: str | Path) -> list[Path]:
 
 def _read(path: Path, map_location) -> dict:
     """Load and check one checkpoint file (:class:`GankitError` saying why it is unusable)."""
+    if path.suffix == ".onnx":
+        raise GankitError(f"{path} is an ONNX export: run it with onnxruntime (its inputs are "
+                          f"in {path.with_suffix('.json').name}); gankit opens run folders, "
+                          "checkpoints and .safetensors exports")
+    if path.suffix == ".safetensors":
+        raise GankitError(f"{path} is an exported generator, not a training checkpoint; "
+                          "resuming needs the run folder or its checkpoints/step-N.pt")
     sidecar = checksum_path(path)
     if sidecar.is_file() and sidecar.read_text().split()[:1] != [_sha256(path)]:
         raise GankitError(f"{path} is damaged (its SHA-256 does not match {sidecar.name})")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any unpickling failure is a bad file
-        raise GankitError(f"{path} is not a readable gankit checkpoint ({type(err).__name__}: "
-                          "truncated, damaged, or not written by `gankit train`)") from None
+    state = load_tensors(path, "a gankit checkpoint", "it is truncated, damaged, or not "
+                         "written by `gankit train`", map_location)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise GankitError(f"{path} is not a gankit checkpoint")
     state["path"] = str(path)

@@ -33,8 +33,14 @@ from gankit.metrics.registry import DIRECTION_PREFIX, check_metric_names, metric
 from gankit.metrics.translation import translation_metrics
 from gankit.models import DataSpec, Generator
 from gankit.models.cyclegan import DIRECTIONS, is_cycle_generator
-from gankit.runs.sampling import cycle_conditions, generate_batches, sample_conditions
+from gankit.runs.sampling import (
+    cycle_conditions,
+    generate_batches,
+    sample_conditions,
+    seeded_latents,
+)
 from gankit.runs.translate import Translator, one_way
+from gankit.sharding import WHOLE, Shard
 
 ACCURACY = "acc"
 PER_CLASS = "per_class"
@@ -62,9 +68,20 @@ class EvaluationRequest:
 
 
 def fake_batches(G: Generator, n: int, cond: torch.Tensor | None, seed: int, batch_size: int,
-                 device: torch.device | str) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-    """``(uint8 images, their conditions)`` in batches, repeatable from ``seed``."""
-    batches = generate_batches(G, n, cond, seed=seed, batch_size=batch_size, device=device)
+                 device: torch.device | str, shard: Shard = WHOLE
+                 ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """``(uint8 images, their conditions)`` in batches, repeatable from ``seed``; with a
+    ``shard``, only this process's part of the ``n`` (the same latents and conditions
+    one process would use for those rows)."""
+    z = None
+    if not shard.whole:
+        rows = shard.rows(n)
+        z = seeded_latents(G, n, seed, batch_size)
+        z = None if z is None else z[rows]
+        cond = None if cond is None else cond[rows]
+        n = rows.stop - rows.start
+    batches = generate_batches(G, n, cond, seed=seed, batch_size=batch_size, device=device,
+                               z=z)
     for start, images in zip(range(0, n, batch_size), batches):
         yield to_uint8(images), None if cond is None else cond[start:start + batch_size]
 
@@ -119,7 +136,8 @@ def real_cache_key(dataset: ImageDataset) -> str:
 
 def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
                        request: EvaluationRequest, device: torch.device | str = "cpu",
-                       conditions: torch.Tensor | None = None, suite=None) -> dict:
+                       conditions: torch.Tensor | None = None, suite=None,
+                       shard: Shard = WHOLE) -> dict:
     """Measure ``G`` against ``real``.
 
     Args:
@@ -130,6 +148,10 @@ def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
             ``acc``, ``per_class``), sample count, seed, Inception weights, evaluator.
         conditions: ``[M, K]`` rows to use instead (cycled to ``n``).
         suite: a ready :class:`~gankit.metrics.compute.MetricSuite` to reuse.
+        shard: with several processes, this process's part: each generates and measures
+            its rows of the ``n`` fakes (and of the real subset), the features and
+            evaluator counts are gathered, and every process returns the same figures.
+            ``per_class`` is measured whole by every process.
 
     Returns:
         ``{key: value}`` as :meth:`MetricSuite.compute` gives, plus ``acc``, ``n`` and,
@@ -148,11 +170,13 @@ def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
         if name in request.metrics:
             check_evaluator(name, spec, evaluator)
     collector = class_collector(spec, real, n) if PER_CLASS in request.metrics else None
+    if collector is not None or n < shard.count:
+        shard = WHOLE
     counts: list[tuple[int, int]] = []
 
     def stream() -> Iterator[torch.Tensor]:
         for images, cond in fake_batches(G, n, conditions, request.seed, request.batch_size,
-                                         device):
+                                         device, shard):
             if collector is not None:
                 labels = condition_labels(evaluator, cond)
                 if spec.multi_label:
@@ -169,13 +193,15 @@ def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
     results: dict = {}
     suite = metric_suite(request, evaluator, device, suite)
     if suite is not None:
-        results.update(suite.compute(stream(), real_subset(real, n), n=n,
-                                     real_cache_key=real_cache_key(real)))
+        rows = shard.rows(n)
+        results.update(suite.compute(stream(), real_subset(real, n), n=rows.stop - rows.start,
+                                     real_cache_key=real_cache_key(real), shard=shard))
     else:
         for _ in stream():
             pass
     if wants_acc:
-        results[ACCURACY] = pooled_accuracy(counts)
+        totals = torch.tensor([[sum(h for h, _ in counts), sum(t for _, t in counts)]])
+        results[ACCURACY] = pooled_accuracy(shard.gather_rows(totals).tolist())
     if collector is not None:
         results.update(class_results(collector, evaluator, real, request.seed))
     results["n"] = n
@@ -306,9 +332,12 @@ def metric_suite(request: EvaluationRequest, evaluator, device, suite=None):
 
 def evaluate_model(G: Generator, spec: DataSpec, real: ImageDataset, request: EvaluationRequest,
                    device: torch.device | str, suite=None,
-                   conditions: torch.Tensor | None = None) -> tuple[dict, object]:
+                   conditions: torch.Tensor | None = None,
+                   shard: Shard = WHOLE) -> tuple[dict, object]:
     """Evaluate a noise → image or an image-to-image generator (by ``spec``), reusing
-    ``suite``; returns the results and the suite for the next call."""
+    ``suite``; returns the results and the suite for the next call. A noise → image
+    generator's evaluation is split by ``shard`` (see :func:`evaluate_generator`); the
+    others are measured whole by every process."""
     evaluator = load_evaluator(request.evaluator, device)
     suite = metric_suite(request, evaluator, device, suite)
     if is_cycle_generator(G):
@@ -316,4 +345,4 @@ def evaluate_model(G: Generator, spec: DataSpec, real: ImageDataset, request: Ev
     if spec.source_channels:
         translator = Translator(G, spec, list(real.class_names or []), torch.device(device))
         return evaluate_translation(translator, real, request, suite), suite
-    return evaluate_generator(G, spec, real, request, device, conditions, suite), suite
+    return evaluate_generator(G, spec, real, request, device, conditions, suite, shard), suite

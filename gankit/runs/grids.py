@@ -1,5 +1,5 @@
 """Pictures of samples: image grids as PNG, side-by-side pairs, 2-D point clouds as
-scatter plots, and one PNG per image."""
+scatter plots, one PNG per image, and bands of text (captions) for grids."""
 
 from __future__ import annotations
 
@@ -94,3 +94,41 @@ def save_point_plot(points: torch.Tensor, path: Path, real: torch.Tensor | None 
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def caption_band(image, captions: list[tuple[float, str]], above: bool = False,
+                 height: int = 16):
+    """A copy of the PIL ``image`` with a white band of text above or below it.
+
+    Args:
+        image: a PIL image.
+        captions: ``(x centre in pixels, text)`` pairs; a text wider than the image is
+            clipped at its edges.
+        above: put the band on top (column headings) instead of at the bottom.
+        height: the band's height in pixels.
+    """
+    from PIL import Image, ImageDraw
+
+    image = image.convert("RGB")
+    out = Image.new("RGB", (image.width, image.height + height), "white")
+    out.paste(image, (0, height if above else 0))
+    draw = ImageDraw.Draw(out)
+    font = _caption_font(height)
+    top = 0 if above else image.height
+    for centre, text in captions:
+        left, upper, right, lower = draw.textbbox((0, 0), text, font=font)
+        width = right - left
+        x = min(max(0.0, centre - width / 2), max(0.0, image.width - width)) - left
+        y = top + (height - (lower - upper)) / 2 - upper
+        draw.text((x, y), text, fill="black", font=font)
+    return out
+
+
+def caption_width(text: str, height: int = 16) -> float:
+    """How many pixels ``text`` takes in a :func:`caption_band` of ``height``."""
+    return _caption_font(height).getlength(text)
+
+
+def _caption_font(height: int):
+    from PIL import ImageFont
+    return ImageFont.load_default(size=max(8, height - 5))

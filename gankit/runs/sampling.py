@@ -47,6 +47,18 @@ def generate_batches(G: Generator, n: int, cond: torch.Tensor | None = None,
         G.train(was_training)
 
 
+def seeded_latents(G: Generator, n: int, seed: int = 0,
+                   batch_size: int = 256) -> torch.Tensor | None:
+    """The ``[n, z_dim]`` latents :func:`generate_batches` draws for ``seed`` and
+    ``batch_size`` (on the CPU; ``None`` for a noise-free model), to hand a part of them
+    to each of several processes."""
+    if G.z_dim == 0:
+        return None
+    rng = torch.Generator().manual_seed(seed)
+    return torch.cat([G.sample_z(min(batch_size, n - start), "cpu", rng)
+                      for start in range(0, n, batch_size)])
+
+
 def generate(G: Generator, n: int, **kwargs) -> torch.Tensor:
     """:func:`generate_batches` as one ``[n, ...]`` tensor (``n`` > 0)."""
     return torch.cat(list(generate_batches(G, n, **kwargs)))

@@ -7,8 +7,9 @@
     scores = run.discriminator_scores(images, cond)
 
 Opening a run reads its checkpoint (a run folder's latest, or a file) and rebuilds the
-generator (EMA by default); the discriminator is rebuilt only when asked for. Nothing
-here needs the trainer.
+generator (EMA by default); the discriminator is rebuilt only when asked for. A generator
+exported by ``gankit export`` (``G.safetensors`` with its ``G.json``) opens the same way,
+for everything but the discriminator and resuming. Nothing here needs the trainer.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from gankit.models import (
 )
 from gankit.runs.checkpoint import load_checkpoint
 from gankit.runs.data import build_dataset
+from gankit.runs.exported import FORMAT as EXPORT_FORMAT
+from gankit.runs.exported import exported_state, is_exported_file
 from gankit.runs.sampling import (
     class_condition,
     conditions_from_file,
@@ -64,6 +67,7 @@ class TrainedRun:
         class_names: condition names in index order (empty: unconditional).
         generator: the EMA generator (or the raw one), in eval mode on ``device``.
         device: where the networks run.
+        ema_weights: whether ``generator`` holds the EMA weights (not the raw ones).
     """
 
     state: dict
@@ -73,26 +77,54 @@ class TrainedRun:
     generator: Generator
     device: torch.device
     _discriminator: Discriminator | None = field(default=None, repr=False)
+    ema_weights: bool = False
 
     @classmethod
     def open(cls, run_or_checkpoint: str | os.PathLike | dict,
              device: str | torch.device = "cpu", use_ema: bool = True) -> "TrainedRun":
-        """Open a run folder (its latest checkpoint), a checkpoint file or a loaded state."""
-        state = (run_or_checkpoint if isinstance(run_or_checkpoint, dict)
-                 else load_checkpoint(run_or_checkpoint))
-        G, cfg, spec = generator_from_state(state, device, use_ema)
+        """Open a run folder (its latest checkpoint), a checkpoint file, an exported
+        ``G.safetensors`` (its ``G.json`` beside it) or a loaded state.
+
+        ``use_ema`` picks the EMA generator when there is one (an export holds the one
+        it was exported with; asking an EMA-only export for the raw one is an error).
+        """
+        if isinstance(run_or_checkpoint, dict):
+            state = run_or_checkpoint
+        elif is_exported_file(run_or_checkpoint):
+            state = exported_state(run_or_checkpoint, use_ema)
+        else:
+            state = load_checkpoint(run_or_checkpoint)
+        try:
+            G, cfg, spec = generator_from_state(state, device, use_ema)
+        except (GankitError, RuntimeError, KeyError, TypeError) as err:
+            if state.get("format") != EXPORT_FORMAT:
+                raise
+            # the checksum matched, so the sidecar's description itself was edited
+            raise GankitError(f"{state['sidecar']} does not describe the network in "
+                              f"{state['path']} ({str(err).splitlines()[0][:200]}); "
+                              "export again") from None
         return cls(state, cfg, spec, list(state.get("class_names") or []), G,
-                   torch.device(device))
+                   torch.device(device),
+                   ema_weights=use_ema and state.get("ema") is not None)
 
     # ---------------------------------------------------------------- what it is
 
     @property
     def checkpoint(self) -> Path:
+        """The file the run was opened from (a checkpoint, or an exported generator)."""
         return Path(self.state["path"])
 
     @property
+    def exported(self) -> bool:
+        """Whether this is a generator exported by ``gankit export`` (no discriminator)."""
+        return self.state.get("format") == EXPORT_FORMAT
+
+    @property
     def run_dir(self) -> Path | None:
-        """The run folder the checkpoint lies in (``None`` for a loose checkpoint file)."""
+        """The run folder the checkpoint lies in (``None`` for a loose checkpoint file or
+        an exported generator)."""
+        if self.exported:
+            return None
         folder = self.checkpoint.parent.parent
         return folder if (folder / "config.yaml").is_file() else None
 
@@ -110,7 +142,14 @@ class TrainedRun:
         return self.spec.source_channels > 0
 
     def discriminator(self) -> Discriminator:
-        """The run's discriminator (rebuilt on first use), in eval mode."""
+        """The run's discriminator (rebuilt on first use), in eval mode.
+
+        Raises:
+            GankitError: an exported generator holds no discriminator.
+        """
+        if self.exported:
+            raise GankitError(f"{self.checkpoint} is an exported generator and holds no "
+                              "discriminator; use its run folder or checkpoint instead")
         if self._discriminator is None:
             D = build_discriminator(self.config.model, self.spec)
             D.load_state_dict(self.state["discriminator"])
@@ -118,13 +157,15 @@ class TrainedRun:
         return self._discriminator
 
     def parameter_counts(self) -> dict[str, int]:
-        """Trainable parameters of G and D."""
-        return {name: sum(p.numel() for p in net.parameters())
-                for name, net in (("generator", self.generator),
-                                  ("discriminator", self.discriminator()))}
+        """Trainable parameters of G and D (G alone for an exported generator)."""
+        nets = [("generator", self.generator)]
+        if not self.exported:
+            nets.append(("discriminator", self.discriminator()))
+        return {name: sum(p.numel() for p in net.parameters()) for name, net in nets}
 
     def real_data(self, name: str | None = None, split: str | None = None) -> Dataset:
-        """The run's training data, or another dataset / split loaded with its settings."""
+        """The run's training data, or another dataset / split loaded with its settings
+        (an exported generator's sidecar holds them too)."""
         data = self.config.data
         return build_dataset(replace(data, name=name or data.name, split=split or data.split))
 

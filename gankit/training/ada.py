@@ -23,7 +23,12 @@ class AdaptiveAugment(Augmentation):
         speed_images: images over which ``p`` could go from 0 to 1.
         interval: D steps between adjustments.
         device: where D's scores are summed (no host sync between adjustments).
+
+    With several processes, ``sum_across`` (set by the trainer) sums a tensor over them:
+    each adjustment then reads every process's scores, so all keep the same ``p``.
     """
+
+    sum_across = None
 
     def __init__(self, ops: list[str], p: float = 0.0, target: float = 0.6,
                  speed_images: int = 500_000, interval: int = 4,
@@ -52,6 +57,10 @@ class AdaptiveAugment(Augmentation):
         return float(self._sign_sum) / self._images if self._images else None
 
     def _adjust(self) -> None:
+        if self.sum_across is not None:  # the processes adjust at the same D steps
+            counts = self.sum_across(torch.stack([self._sign_sum.float(), torch.tensor(
+                float(self._images), device=self._sign_sum.device)]))
+            self._sign_sum, self._images = counts[0], int(counts[1])
         r_t = self.r_t
         direction = (r_t > self.target) - (r_t < self.target)
         self.p = min(max(self.p + direction * self._images / self.speed_images, 0.0), 1.0)

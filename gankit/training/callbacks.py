@@ -7,13 +7,14 @@ and end; the loop itself knows none of them.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from gankit.runs.checkpoint import prune_checkpoints, save_checkpoint
-from gankit.runs.records import append_record
 from gankit.runs.grids import image_grid, save_image_grid, save_point_plot, side_by_side
+from gankit.runs.records import append_record
 
 
 def _due(step: int, every: int, last: int) -> bool:
@@ -21,7 +22,13 @@ def _due(step: int, every: int, last: int) -> bool:
 
 
 class Callback:
-    """Hooks called by :class:`~gankit.training.loop.Trainer`."""
+    """Hooks called by :class:`~gankit.training.loop.Trainer`.
+
+    With several training processes, a callback runs on rank 0 only, unless
+    ``all_ranks`` is true (one that takes part in collectives, such as evaluation).
+    """
+
+    all_ranks = False
 
     def on_start(self, trainer) -> None: ...
 
@@ -34,7 +41,11 @@ class Callback:
 
 
 class StatsLogger(Callback):
-    """Averages step stats and writes them to ``metrics.jsonl`` and TensorBoard."""
+    """Averages step stats and writes them to ``metrics.jsonl`` and TensorBoard.
+
+    Every record it writes (losses, evaluations, collapse checks, rollbacks) is also
+    handed to each function in ``listeners`` (curves, Weights & Biases).
+    """
 
     def __init__(self, run_dir: Path, every: int, tensorboard: bool = True):
         self.every = every
@@ -45,6 +56,7 @@ class StatsLogger(Callback):
         self._counts: dict[str, int] = {}  # per key: lazy penalties come every k-th step
         self._count = 0
         self.last: dict = {}
+        self.listeners: list[Callable[[dict], None]] = []
 
     def on_start(self, trainer) -> None:
         if self.tensorboard:
@@ -85,6 +97,8 @@ class StatsLogger(Callback):
                 if key != "step" and isinstance(value, (int, float)):
                     self.writer.add_scalar(key, value, record["step"])
             self.writer.flush()
+        for listener in self.listeners:
+            listener(record)
 
     def on_rollback(self, trainer, record: dict) -> None:
         self._sums, self._count = {}, 0
@@ -132,11 +146,14 @@ class ProgressBar(Callback):
 
 
 class SampleGrid(Callback):
-    """Saves ``samples/step-NNNNNNN.png`` from fixed noise every ``every`` steps."""
+    """Saves ``samples/step-NNNNNNN.png`` from fixed noise every ``every`` steps (and
+    shows it in TensorBoard); ``last_path``/``last_step`` name the newest grid."""
 
     def __init__(self, run_dir: Path, every: int):
         self.folder = Path(run_dir) / "samples"
         self.every = every
+        self.last_path: Path | None = None
+        self.last_step: int | None = None
 
     def on_start(self, trainer) -> None:
         if trainer.step == 0:
@@ -150,17 +167,30 @@ class SampleGrid(Callback):
         columns = trainer.grid_columns()
         images = columns[0]
         path = self.folder / f"step-{trainer.step:07d}.png"
+        logger = trainer.callback(StatsLogger)
+        writer = logger.writer if logger is not None else None
         if trainer.spec.kind == "points":
             save_point_plot(images, path, trainer.dataset.points, f"step {trainer.step}")
+            if writer is not None:
+                writer.add_image("samples", png_array(path), trainer.step, dataformats="HWC")
         else:
             nrow = trainer.grid_nrow
             if len(columns) > 1:  # image-to-image: source | output | target (| back)
                 images, nrow = side_by_side(columns, max(1, nrow // 2))
             save_image_grid(images, path, nrow)
-            logger = trainer.callback(StatsLogger)
-            if logger is not None and logger.writer is not None:
-                logger.writer.add_image("samples", image_grid(images, nrow), trainer.step)
+            if writer is not None:
+                writer.add_image("samples", image_grid(images, nrow), trainer.step)
+        self.last_path, self.last_step = path, trainer.step
         return path
+
+
+def png_array(path: Path):
+    """A PNG file as an RGB ``[H, W, 3]`` uint8 array (for TensorBoard)."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
 
 
 class Checkpointer(Callback):

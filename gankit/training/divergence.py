@@ -56,14 +56,22 @@ def non_finite_weights(modules: dict[str, torch.nn.Module | None]) -> str | None
 class DivergenceGuard(Callback):
     """Checks the step losses every ``every`` steps (and at the last step).
 
+    Runs on every training process: the losses it sees are the processes' average, and
+    the weights are the same everywhere, so all of them roll back (or stop) together.
+
     Args:
         every: steps between host-side checks.
         rollbacks: how many times to roll back before giving up.
         lr_factor: the learning rates are multiplied by this at each rollback.
+        also_every: more cadences to check at (where a checkpoint may be written).
     """
 
-    def __init__(self, every: int, rollbacks: int, lr_factor: float):
+    all_ranks = True
+
+    def __init__(self, every: int, rollbacks: int, lr_factor: float,
+                 also_every: tuple[int, ...] = ()):
         self.every, self.rollbacks, self.lr_factor = every, rollbacks, lr_factor
+        self.also_every = tuple(also_every)
         self._finite: dict[str, torch.Tensor] = {}
         self._bad_keys: list[torch.Tensor] = []
         self.snapshot: dict | None = None
@@ -76,7 +84,8 @@ class DivergenceGuard(Callback):
         for key, value in stats.items():
             ok = torch.isfinite(value).all()
             self._finite[key] = ok if key not in self._finite else self._finite[key] & ok
-        if not _due(trainer.step, self.every, trainer.total_steps):
+        cadences = (self.every, *self.also_every)
+        if not any(_due(trainer.step, every, trainer.total_steps) for every in cadences):
             return
         finite, self._finite = self._finite, {}
         if not bool(torch.stack(list(finite.values())).all()):  # one host sync per interval
@@ -96,7 +105,8 @@ class DivergenceGuard(Callback):
         self._finite = {}
         message = (f"{error}; rolled back to step {trainer.step} with the learning rates "
                    f"×{scale:g} (rollback {done + 1} of {self.rollbacks})")
-        print(f"\ngankit: warning: {message}", file=sys.stderr)
+        if trainer.dist.is_main:
+            print(f"\ngankit: warning: {message}", file=sys.stderr)
         for callback in trainer.callbacks:
             callback.on_rollback(trainer, {"step": trainer.step, "kind": "rollback",
                                            "diverged_at": error.step, "what": error.what,

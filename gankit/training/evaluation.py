@@ -19,6 +19,10 @@ from gankit.training.callbacks import Callback, StatsLogger, _due
 class PeriodicEvaluation(Callback):
     """Runs :func:`gankit.runs.evaluation.evaluate_model` on the sampler (EMA if any).
 
+    With several training processes it runs on all of them: each generates and measures
+    its part of the samples, the features are gathered, and every process gets the same
+    figures (rank 0 logs them and keeps the best checkpoint).
+
     Args:
         run_dir: the run folder.
         every: evaluate every this many steps (and at the last step).
@@ -26,6 +30,8 @@ class PeriodicEvaluation(Callback):
         best_metric: a metric name (``fid``, ``is``, ``acc``...) whose best value keeps
             ``checkpoints/best.pt``; empty for none.
     """
+
+    all_ranks = True
 
     def __init__(self, run_dir: Path, every: int, request, best_metric: str = ""):
         self.folder = Path(run_dir) / "checkpoints"
@@ -57,7 +63,8 @@ class PeriodicEvaluation(Callback):
         results are also left in ``trainer.last_eval`` for later callbacks."""
         started = time.perf_counter()
         results, self.suite = evaluate_model(trainer.sampler, trainer.spec, trainer.dataset,
-                                             self.request, trainer.device, self.suite)
+                                             self.request, trainer.device, self.suite,
+                                             shard=trainer.dist.shard)
         record = {"step": trainer.step, "kind": "eval",
                   "time_s": round(trainer.training_seconds(), 2),
                   **{k: v for k, v in results.items() if isinstance(v, (int, float))}}
@@ -71,8 +78,9 @@ class PeriodicEvaluation(Callback):
             old = best["value"] if best and best["key"] == key else None
             if value is not None and not math.isnan(value) and is_better(key, value, old):
                 trainer.extra_state["best"] = {"key": key, "value": value, "step": trainer.step}
-                save_checkpoint(self.folder / "best.pt", trainer.state_dict(),
-                                update_latest=False)
+                if trainer.dist.is_main:
+                    save_checkpoint(self.folder / "best.pt", trainer.state_dict(),
+                                    update_latest=False)
         trainer.last_eval = record
         trainer.extra_state["eval_s"] = (trainer.extra_state.get("eval_s", 0.0)
                                          + time.perf_counter() - started)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import signal
 import sys
 import time
 from dataclasses import asdict
@@ -21,8 +22,10 @@ from gankit.training.callbacks import Callback, Checkpointer, ProgressBar, Sampl
 from gankit.training.collapse import CollapseMonitor
 from gankit.training.components import build_components
 from gankit.training.disk import DISK_ERRORS, disk_error_message, last_checkpoint_words
+from gankit.training.distributed import Distributed
 from gankit.training.divergence import Diverged, DivergenceGuard, non_finite_weights
 from gankit.training.evaluation import PeriodicEvaluation
+from gankit.training.pictures import picture_callbacks
 from gankit.training.schedules import Schedule
 from gankit.training.signals import StopRequests, TrainingInterrupted
 
@@ -53,24 +56,38 @@ class Trainer:
         run_dir: the run folder (created by the caller).
         device: torch device.
         dataset: an already loaded dataset (default: built from ``cfg.data``).
-        callbacks: replaces the default progress/stats/samples/checkpoint callbacks.
+        callbacks: replaces the default callbacks (progress, stats, samples, checkpoints,
+            evaluation, pictures...).
         extra_callbacks: run after the default (or given) callbacks.
+        dist: this process's place among several (torchrun); default one process. With
+            several, only rank 0 keeps the callbacks that write or print (those whose
+            ``all_ranks`` is false); G and D are wrapped in DDP by :meth:`distribute`.
     """
 
     def __init__(self, cfg: Config, run_dir: Path, device: torch.device,
                  dataset: Dataset | None = None, callbacks: list[Callback] | None = None,
-                 extra_callbacks: list[Callback] = ()):
+                 extra_callbacks: list[Callback] = (), dist: Distributed | None = None):
         self.cfg = cfg
         self.run_dir = Path(run_dir)
         self.device = device
+        self.dist = dist or Distributed(device)
+        if self.dist.active and cfg.loss.objective == "cycle":
+            raise GankitError("loss.objective=cycle trains with one process for now (its "
+                              "objective calls the networks' parts, which DDP cannot see); "
+                              "run it without torchrun")
         self.dataset = dataset if dataset is not None else build_dataset(cfg.data)
         self.spec = data_spec(self.dataset)
         parts = build_components(cfg, self.spec, device)
         self.G, self.D = parts.G, parts.D
+        # what the steps run: G and D themselves, or their DDP wrappers (distribute())
+        self.G_train, self.D_train = self.G, self.D
         self.opt_g, self.opt_d = parts.opt_g, parts.opt_d
         self.objective, self.ema, self.noise = parts.objective, parts.ema, parts.noise
+        self.objective.shard = self.dist.shard
+        if hasattr(self.objective.augment, "sum_across") and self.dist.active:
+            self.objective.augment.sum_across = self.dist.sum
         self.loader = BatchLoader(self.dataset, cfg.train.batch_size, device, cfg.data.flip,
-                                  seed=cfg.train.seed)
+                                  seed=cfg.train.seed, shard=self.dist.shard)
         self.step = 0
         self.total_steps = total_steps(cfg, len(self.dataset))
         self.images_per_step = cfg.train.batch_size * cfg.train.d_steps
@@ -82,34 +99,57 @@ class Trainer:
         self.last_eval: dict | None = None
         self._elapsed_before = 0.0
         self._t_start = time.perf_counter()
-        t = cfg.train
-        self.callbacks = callbacks if callbacks is not None else [
+        callbacks = self._default_callbacks() if callbacks is None else list(callbacks)
+        self.callbacks = [cb for cb in callbacks + list(extra_callbacks)
+                          if self.dist.is_main or cb.all_ranks]
+
+    def _default_callbacks(self) -> list[Callback]:
+        cfg, t, main = self.cfg, self.cfg.train, self.dist.is_main
+        callbacks = [
             StatsLogger(self.run_dir, t.log_every, t.tensorboard),
             SampleGrid(self.run_dir, t.sample_every),
             Checkpointer(self.run_dir, t.checkpoint_every, t.keep_checkpoints),
             ProgressBar(t.progress),
-        ]
-        if callbacks is None and t.eval_every > 0 and t.eval_metrics:
+        ] if main else []
+        if t.eval_every > 0 and t.eval_metrics:
             if self.spec.kind != "image":
                 raise GankitError("train.eval_* measures image generators; 2-D point runs "
                                   "are judged by their sample plots")
-            self.callbacks.insert(1, periodic_evaluation(cfg, self.run_dir))
-        if callbacks is None:
-            # first: a diverged step must stop before anything logs or saves it
-            self.callbacks.insert(0, DivergenceGuard(t.log_every, t.nan_rollbacks,
-                                                     t.nan_lr_factor))
-            monitor = CollapseMonitor.from_config(t)
-            if t.collapse_every > 0 and monitor.applies(self.spec):
-                # early, so a step's loss record stays the last line written for it
-                self.callbacks.insert(1, monitor)
-        self.callbacks += list(extra_callbacks)
+            callbacks.insert(min(1, len(callbacks)), periodic_evaluation(cfg, self.run_dir))
+        # with several processes, the guard also checks the weights wherever rank 0 may
+        # save them, so a non-finite state is refused by all processes at once
+        saves = (t.checkpoint_every, t.eval_every) if self.dist.active else ()
+        # first: a diverged step must stop before anything logs or saves it
+        callbacks.insert(0, DivergenceGuard(t.log_every, t.nan_rollbacks, t.nan_lr_factor,
+                                            also_every=saves))
+        if not main:
+            return callbacks
+        monitor = CollapseMonitor.from_config(t)
+        if t.collapse_every > 0 and monitor.applies(self.spec):
+            # early, so a step's loss record stays the last line written for it
+            callbacks.insert(1, monitor)
+        # last: they draw what the others have logged and saved in the same step
+        callbacks += picture_callbacks(cfg, self.run_dir, self.spec.kind)
+        if t.wandb:
+            from gankit.training.wandb_logging import WandbLogger
+            callbacks.append(WandbLogger(self.run_dir, cfg.to_dict(), t.wandb_project))
+        return callbacks
+
+    def distribute(self) -> None:
+        """Wrap G and D in DDP when there are several processes (once; a no-op for one)."""
+        if self.dist.active and self.G_train is self.G:
+            sync = self.cfg.train.sync_batchnorm
+            self.G_train = self.dist.wrap(self.G, sync)
+            self.D_train = self.dist.wrap(self.D, sync)
 
     # ------------------------------------------------------------------ the loop
 
     def train_step(self) -> dict[str, torch.Tensor]:
-        """One G update preceded by ``d_steps`` D updates; returns detached stats."""
-        G, D, objective = self.G, self.D, self.objective
+        """One G update preceded by ``d_steps`` D updates; returns detached stats (the
+        processes' average when there are several)."""
+        G, D, objective = self.G_train, self.D_train, self.objective
         images = self.step * self.images_per_step
+        self.dist.seed_step(self.cfg.train.seed, self.step)
         rollbacks = int(self.extra_state.get("rollbacks", 0))
         scheduled = self.schedule.apply(images, self.cfg.train.nan_lr_factor ** rollbacks)
         G.train()
@@ -127,14 +167,16 @@ class Trainer:
             self.opt_d.step()
             objective.after_d_step(D)
         D.requires_grad_(False)
-        loss, g_stats = objective.g_loss(G, D, batch, fake)
+        # the bare D: it is frozen in the G phase, so it has no gradient to share
+        loss, g_stats = objective.g_loss(G, self.D, batch, fake)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
         self.step += 1
         if self.ema is not None:
             self.ema.update(G, self.step, self.schedule.ema_decay(images, self.images_per_step))
-        return {**stats, **g_stats, **{k: torch.tensor(v) for k, v in scheduled.items()}}
+        stats = {**stats, **g_stats, **{k: torch.tensor(v) for k, v in scheduled.items()}}
+        return self.dist.mean(stats)
 
     def train(self) -> "Trainer":
         """Run until ``total_steps``; callbacks write the run folder.
@@ -145,17 +187,19 @@ class Trainer:
             GankitError: the run diverged past its rollbacks, or the disk refused a write
                 (the last checkpoint stays resumable).
         """
+        self.distribute()
         self._t_start = time.perf_counter()
-        if self.out_of_time():
+        if self.dist.max_int(self.out_of_time()):
             self.total_steps = self.step
         guard = self.callback(DivergenceGuard)
-        with StopRequests() as stop:
+        stopping = False
+        with StopRequests(self.dist.signal_grace) as stop:
             try:
-                for cb in self.callbacks:
-                    cb.on_start(self)
+                # a failure on any process stops all, before the first collective step
+                self.dist.together(lambda: [cb.on_start(self) for cb in self.callbacks])
                 while self.step < self.total_steps:
                     stats = self.train_step()
-                    if self.out_of_time():
+                    if self.cfg.train.minutes > 0 and self.dist.max_int(self.out_of_time()):
                         self.total_steps = self.step  # the last step: callbacks finish the run
                     try:
                         for cb in self.callbacks:
@@ -164,19 +208,24 @@ class Trainer:
                         if guard is None:
                             raise GankitError(f"training diverged: {error}") from None
                         guard.recover(self, error)
-                    if stop.signum is not None:
-                        raise self._stopped(stop.name, stop.signum)
+                    # all processes stop at the same step, whichever one was signalled
+                    signum = self.dist.max_int(stop.signum or 0)
+                    if signum:
+                        stopping = True
+                        raise self._stopped(signal.Signals(signum).name, signum)
             except OSError as error:
                 if error.errno not in DISK_ERRORS:
                     raise
                 raise GankitError(disk_error_message(error, self.step, self.run_dir)) from None
             except KeyboardInterrupt as error:
-                if not isinstance(error, TrainingInterrupted):  # stopped in mid-step
+                if not isinstance(error, TrainingInterrupted) and self.dist.is_main:
                     print(f"\ngankit: stopped at once in step {self.step}; "
                           f"{last_checkpoint_words(self.run_dir)}", file=sys.stderr)
                 raise
             finally:
                 self._end_callbacks()
+                if stopping:  # the others wait until rank 0 has saved and closed its files
+                    self.dist.barrier()
         return self
 
     def _end_callbacks(self) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import torch
 
 from gankit.config import Config
-from gankit.device import pick_device
 from gankit.errors import GankitError
 from gankit.runs.checkpoint import LATEST, load_checkpoint
+from gankit.training.distributed import Distributed
 from gankit.training.loop import Trainer
 
 
@@ -96,22 +96,39 @@ def train(cfg: Config, out: str | Path | None = None,
     standard ones. A new run's folder is checked first (:func:`check_run_dir`; ``force``
     starts over a run that stopped before its first checkpoint) and written only once
     data and models are built, so a user error leaves nothing behind.
+
+    Started by ``torchrun`` (see :mod:`gankit.training.distributed`), every process
+    calls this alike: rank 0 picks, checks and writes the run folder, all processes
+    resume from the same checkpoint, and a user error on any of them stops all.
     """
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
-    dev = pick_device(device or cfg.train.device)
-    if resume is not None:
-        state = resume if isinstance(resume, dict) else load_checkpoint(resume)
-        run_dir = Path(state["path"]).parent.parent
-    else:
-        state = None
-        run_dir = Path(out) if out else default_run_dir(cfg)
-        check_run_dir(run_dir, force)
-    trainer = Trainer(cfg, run_dir, dev, extra_callbacks=list(extra_callbacks))
-    if state is not None:
-        trainer.load_state_dict(state)
-        (run_dir / "config.yaml").write_text(cfg.to_yaml())
-    else:
-        start_run_dir(run_dir, cfg, force)
-    trainer.train()
+    with Distributed.start(device or cfg.train.device) as dist:
+        if resume is not None:
+            state = resume if isinstance(resume, dict) else load_checkpoint(resume)
+            run_dir = Path(state["path"]).parent.parent
+            dist.check_same("checkpoints", (Path(state["path"]).name, int(state["step"])))
+        else:
+            state = None
+            # rank 0 alone: a timestamped default name could differ between processes
+            run_dir = dist.on_main(lambda: _new_run_dir(cfg, out, force))
+        trainer = dist.together(lambda: Trainer(cfg, run_dir, dist.device, dist=dist,
+                                                extra_callbacks=list(extra_callbacks)))
+
+        def prepare() -> None:
+            if state is not None:
+                trainer.load_state_dict(state)
+                if dist.is_main:
+                    (run_dir / "config.yaml").write_text(cfg.to_yaml())
+            elif dist.is_main:
+                start_run_dir(run_dir, cfg, force)
+
+        dist.together(prepare)
+        trainer.train()
     return TrainResult(run_dir, trainer)
+
+
+def _new_run_dir(cfg: Config, out: str | Path | None, force: bool) -> Path:
+    run_dir = Path(out) if out else default_run_dir(cfg)
+    check_run_dir(run_dir, force)
+    return run_dir

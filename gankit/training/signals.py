@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 
 STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
                      if s is not None)
@@ -30,10 +31,14 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 class StopRequests:
     """While active (a ``with`` block in the main thread), turns stop signals into
-    :attr:`signum`; a second signal raises :class:`KeyboardInterrupt` at once."""
+    :attr:`signum`; a second signal raises :class:`KeyboardInterrupt` at once, unless it
+    comes within ``grace_s`` seconds of the first (under torchrun one Ctrl-C arrives
+    twice: from the terminal and forwarded by torchrun)."""
 
-    def __init__(self):
+    def __init__(self, grace_s: float = 0.0):
         self.signum: int | None = None
+        self.grace_s = grace_s
+        self._first_at = 0.0
         self._previous: dict[int, object] = {}
 
     @property
@@ -41,10 +46,12 @@ class StopRequests:
         return signal.Signals(self.signum).name if self.signum else ""
 
     def _handle(self, signum, frame) -> None:
-        if self.signum is not None:  # asked twice: the user means now
-            self._restore()
+        if self.signum is not None:
+            if time.monotonic() - self._first_at < self.grace_s:
+                return
+            self._restore()  # asked twice: the user means now
             raise KeyboardInterrupt
-        self.signum = signum
+        self.signum, self._first_at = signum, time.monotonic()
 
     def __enter__(self) -> "StopRequests":
         if threading.current_thread() is threading.main_thread():

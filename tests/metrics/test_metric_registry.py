@@ -36,3 +36,9 @@ def test_unknown_names_are_one_clear_error():
         check_metric_names(["fid", "fdi"])
     with pytest.raises(KeyError):
         higher_is_better("no_such_key")
+
+
+def test_only_declared_result_keys_are_results():
+    from gankit.metrics.registry import declares
+    assert declares("fid") and declares("is_mean") and declares("BtoA/acc")
+    assert not declares("n") and not declares("n_fake") and not declares("loss_d")
