@@ -86,6 +86,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "config.yaml").write_text(cfg.to_yaml())
     trainer = Trainer(cfg, args.out, torch.device("cpu"), callbacks=[])
+    for net in (trainer.G, trainer.D):  # the tutorial's layout, not gankit's channels-last
+        net.to(memory_format=torch.contiguous_format)
     torch.manual_seed(args.seed)
     loader = tutorial_loader(args.data, args.batch_size, args.workers)
     trainer.step = train_tutorial(trainer, loader, args.minutes * 60)

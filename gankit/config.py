@@ -182,7 +182,8 @@ class TrainConfig:
     "gankit[wandb]"``).
     Under ``torchrun`` (several processes), ``batch_size`` is the global batch, split
     evenly among the processes; ``sync_batchnorm`` makes BatchNorm layers compute their
-    statistics over the global batch (GPUs only).
+    statistics over the global batch (GPUs only). ``compile`` runs G's and D's forward
+    through ``torch.compile`` (D's only when no gradient penalty needs a double backward).
     """
 
     steps: int = bounded(2000, min=1)
@@ -217,6 +218,7 @@ class TrainConfig:
     progress: bool = True
     threads: int = bounded(0, min=0)
     sync_batchnorm: bool = False
+    compile: bool = False
 
 
 @dataclass

@@ -7,6 +7,7 @@ import sys
 
 from gankit import __version__
 from gankit.errors import GankitError
+from gankit.startup import freeze_for_exit, pause_collector
 
 # Each module adds one sub-command: ``add_parser(subparsers)`` and ``run(args) -> int``.
 COMMAND_MODULES = ("train", "sample", "evaluate", "evaluator", "translate", "sketch", "presets",
@@ -27,11 +28,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; ``argv`` None: the process's own arguments (the ``gankit``
+    command itself, which may also tune the garbage collector: :mod:`gankit.startup`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    own_process = argv is None
+    if own_process and getattr(args, "pause_gc", False):
+        pause_collector()  # until training starts: faster imports and building
     # under torchrun every process runs the command; rank 0 alone speaks for them
     speaks = _launch_rank() == 0
     try:
@@ -46,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         if code is None and speaks:
             print("gankit: interrupted", file=sys.stderr)
         return code or 130
+    finally:
+        if own_process:
+            freeze_for_exit()  # the process exits next: skip its last walk of the heap
 
 
 def _launch_rank() -> int:

@@ -32,7 +32,8 @@ def add_parser(sub) -> None:
     p.add_argument("--force", action="store_true",
                    help="start over in an --out folder whose run stopped before its first "
                    "checkpoint (its files are deleted)")
-    p.set_defaults(handler=run)
+    # imports and building come before the first step: the collector waits (main)
+    p.set_defaults(handler=run, pause_gc=True)
 
 
 def _overrides(args) -> list[str]:

@@ -50,10 +50,13 @@ class DOutput(NamedTuple):
 class Generator(nn.Module):
     """Maps latent noise (and optional condition / source image) to images in [-1, 1].
 
-    Subclasses set ``z_dim`` (0 when the model takes no noise, e.g. pix2pix).
+    Subclasses set ``z_dim`` (0 when the model takes no noise, e.g. pix2pix), and
+    ``channels_last_on_cpu`` false where training on a CPU was measured slower with
+    channels-last weights (the trainer's :func:`~gankit.training.components.place`).
     """
 
     z_dim: int = 0
+    channels_last_on_cpu: bool = True
 
     def forward(self, z: torch.Tensor | None, cond: torch.Tensor | None = None,
                 source: torch.Tensor | None = None) -> torch.Tensor:  # pragma: no cover
@@ -70,7 +73,10 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Scores images (and optional condition / source image); see :class:`DOutput`."""
+    """Scores images (and optional condition / source image); see :class:`DOutput`.
+    ``channels_last_on_cpu``: as :class:`Generator`'s."""
+
+    channels_last_on_cpu: bool = True
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None,
                 source: torch.Tensor | None = None) -> DOutput:  # pragma: no cover

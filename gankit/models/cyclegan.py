@@ -117,6 +117,7 @@ class CycleGenerator(Generator):
     """
 
     z_dim = 0
+    channels_last_on_cpu = False  # measured 0.92× with it on the CPU (issue 13)
 
     def __init__(self, spec: DataSpec, width: int = 64, blocks: int | None = None,
                  norm: str = "instance", dropout: float = 0.0):
@@ -147,6 +148,8 @@ class CycleDiscriminator(Discriminator):
         width, n_layers, norm: as :class:`~gankit.models.patchgan.PatchGANDiscriminator`
             (``n_layers=3``: the paper's 70×70 patches).
     """
+
+    channels_last_on_cpu = False  # measured 0.92× with it on the CPU (issue 13)
 
     def __init__(self, spec: DataSpec, width: int = 64, n_layers: int = 3,
                  norm: str = "instance"):

@@ -23,7 +23,6 @@ import warnings
 from pathlib import Path
 
 import torch
-import torchvision
 from torch import nn
 
 from gankit.errors import GankitError
@@ -61,6 +60,8 @@ class ResNetSketchEncoder(nn.Module):
         if not isinstance(pretrained, (bool, str)) or pretrained not in choices:
             raise GankitError(f"pretrained={pretrained!r} is not known; use auto, true or false")
         pretrained = choices[pretrained]
+        import torchvision  # ~1 s of imports: only for the networks that use it
+
         self.net = torchvision.models.resnet18(weights=None)
         self.pretrained = False
         path = resnet18_weights_path()

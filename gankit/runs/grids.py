@@ -1,5 +1,12 @@
 """Pictures of samples: image grids as PNG, side-by-side pairs, 2-D point clouds as
-scatter plots, one PNG per image, and bands of text (captions) for grids."""
+scatter plots, one PNG per image, and bands of text (captions) for grids.
+
+Grids are laid out here rather than by torchvision, whose import (~1 s: it loads
+torch's compiler stack) would otherwise come before a training run's first step; the
+layout is torchvision's ``make_grid`` convention (``padding`` black pixels around and
+between images, grey images repeated to RGB, a single image without a border), and
+pixels are rounded as its ``save_image`` rounds them.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +14,54 @@ import math
 from pathlib import Path
 
 import torch
-from torchvision.utils import make_grid, save_image
 
 from gankit.data.base import to_unit
+
+PADDING = 2
+"""Black pixels around and between the images of a grid."""
 
 
 def save_image_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None) -> Path:
     """Save float images in [-1, 1] ``[N, C, H, W]`` as one PNG grid."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    nrow = nrow or max(1, int(math.sqrt(len(images))))
-    save_image(images.detach().float().cpu(), path, nrow=nrow, normalize=True,
-               value_range=(-1, 1), padding=2)
+    save_png(image_grid(images, nrow), path)
     return path
 
 
-def image_grid(images: torch.Tensor, nrow: int | None = None) -> torch.Tensor:
-    """A ``[3, H, W]`` float grid in [0, 1] (for TensorBoard)."""
-    nrow = nrow or max(1, int(math.sqrt(len(images))))
-    return make_grid(images.detach().float().cpu(), nrow=nrow, normalize=True,
-                     value_range=(-1, 1), padding=2)
+@torch.no_grad()
+def image_grid(images: torch.Tensor, nrow: int | None = None,
+               padding: int = PADDING) -> torch.Tensor:
+    """A ``[3, H, W]`` float grid in [0, 1] of images in [-1, 1] (``[N, C, H, W]``, or one
+    ``[C, H, W]``), ``nrow`` images a row, ``padding`` black pixels around and between
+    them; grey images are repeated to RGB, values outside [-1, 1] are clipped, and a
+    single image comes back alone, without a border."""
+    x = images.detach().float().cpu()
+    x = x[None] if x.dim() == 3 else x
+    nrow = nrow or max(1, int(math.sqrt(len(x))))
+    x = x.clamp(-1.0, 1.0).add_(1.0).div_(2.0)
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    if len(x) == 1:
+        return x[0].clone()
+    n, channels, height, width = x.shape
+    columns = min(nrow, n)
+    rows = math.ceil(n / columns)
+    cell_h, cell_w = height + padding, width + padding
+    grid = x.new_zeros(channels, rows * cell_h + padding, columns * cell_w + padding)
+    for k in range(n):
+        top = padding + (k // columns) * cell_h
+        left = padding + (k % columns) * cell_w
+        grid[:, top:top + height, left:left + width] = x[k]
+    return grid
+
+
+def save_png(image: torch.Tensor, path: str | Path) -> None:
+    """Write a float ``[3, H, W]`` image in [0, 1] as an 8-bit PNG (rounded to nearest)."""
+    from PIL import Image
+
+    pixels = image.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8)
+    Image.fromarray(pixels.numpy()).save(path)
 
 
 def side_by_side(columns: list[torch.Tensor], per_row: int = 4) -> tuple[torch.Tensor, int]:
@@ -56,8 +91,7 @@ def save_samples(images: torch.Tensor, out: str | Path, nrow: int = 8) -> list[P
     paths = []
     for i, image in enumerate(images):
         path = out / f"{i:06d}.png"
-        save_image(image.detach().float().cpu(), path, normalize=True, value_range=(-1, 1),
-                   padding=0)
+        save_png(image_grid(image, padding=0), path)
         paths.append(path)
     return paths + [save_image_grid(images, out / "grid.png", nrow)]
 

@@ -18,14 +18,13 @@ import torch
 from gankit.data.base import ImageDataset, to_unit
 from gankit.data.loader import condition_vectors
 from gankit.runs.atomic import replaced_atomically
-from gankit.runs.grids import caption_band, caption_width, image_grid, side_by_side
+from gankit.runs.grids import PADDING, caption_band, caption_width, image_grid, side_by_side
 from gankit.runs.sampling import generate
 
 #: the picture in a run folder
 REAL_VS_FAKE_FILE = "real_vs_fake.png"
 #: real items shown at most
 MAX_ITEMS = 16
-PADDING = 2
 
 
 @dataclass
@@ -102,7 +101,7 @@ def real_fake_picture(pairs: RealFake, per_row: int = 4):
 
     width = len(pairs.columns)
     images, nrow = side_by_side(pairs.columns, per_row)
-    grid = image_grid(images, nrow)  # torchvision's make_grid, PADDING pixels between
+    grid = image_grid(images, nrow)  # PADDING pixels around and between the items
     picture = Image.fromarray(grid.mul(255).round().byte().permute(1, 2, 0).numpy())
     cell = images.shape[-1] + PADDING
     if max(caption_width(name) for name in pairs.names) < cell - PADDING:

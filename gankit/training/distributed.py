@@ -121,6 +121,11 @@ class Distributed:
         elif device.type != "cpu":
             raise GankitError(f"--device {device_name}: several processes train on CUDA GPUs "
                               "or on the CPU")
+        # torch.optim loads torch._dynamo at the first optimiser; loaded after the process
+        # group exists, 1 exit in ~10 aborted ("terminate called without an active
+        # exception"), so it is loaded first (it costs nothing extra: every run loads it)
+        import torch._dynamo  # noqa: F401
+
         owns = not dist.is_initialized()
         if owns:
             dist.init_process_group("cpu:gloo,cuda:nccl" if device.type == "cuda" else "gloo")

@@ -16,15 +16,14 @@ from gankit.data.base import Dataset, to_unit
 from gankit.data.loader import BatchLoader, condition_vectors
 from gankit.errors import GankitError
 from gankit.runs.data import build_dataset, data_spec
-from gankit.runs.evaluation import EvaluationRequest
 from gankit.runs.sampling import generate
+from gankit.startup import resume_collector
 from gankit.training.callbacks import Callback, Checkpointer, ProgressBar, SampleGrid, StatsLogger
 from gankit.training.collapse import CollapseMonitor
 from gankit.training.components import build_components
 from gankit.training.disk import DISK_ERRORS, disk_error_message, last_checkpoint_words
 from gankit.training.distributed import Distributed
 from gankit.training.divergence import Diverged, DivergenceGuard, non_finite_weights
-from gankit.training.evaluation import PeriodicEvaluation
 from gankit.training.pictures import picture_callbacks
 from gankit.training.schedules import Schedule
 from gankit.training.signals import StopRequests, TrainingInterrupted
@@ -40,8 +39,13 @@ def total_steps(cfg: Config, dataset_size: int) -> int:
     return t.steps
 
 
-def periodic_evaluation(cfg: Config, run_dir: Path) -> PeriodicEvaluation:
+def periodic_evaluation(cfg: Config, run_dir: Path) -> Callback:
     """The evaluation callback that ``train.eval_*`` asks for."""
+    # the metrics (torch-fidelity, torchvision: ~2 s of imports) load only for runs that
+    # evaluate while they train
+    from gankit.runs.evaluation import EvaluationRequest
+    from gankit.training.evaluation import PeriodicEvaluation
+
     t = cfg.train
     request = EvaluationRequest(tuple(t.eval_metrics), t.eval_n, seed=t.seed,
                                 inception_weights=t.inception_weights, evaluator=t.evaluator)
@@ -187,6 +191,7 @@ class Trainer:
             GankitError: the run diverged past its rollbacks, or the disk refused a write
                 (the last checkpoint stays resumable).
         """
+        resume_collector()  # paused by the `gankit train` command while it started
         self.distribute()
         self._t_start = time.perf_counter()
         if self.dist.max_int(self.out_of_time()):
