@@ -9,10 +9,9 @@ when these were written are beside the thresholds (2-core CPU, seed 0).
 
 The conditional recipe's early phase depends on the arithmetic's rounding: the same
 1,500-step run reached 0.69 with 2 threads and ~0.2 with 1 (benchmarks/RESULTS.md), so
-these runs always use 2 threads, whatever the machine.
+these runs always use 2 threads, whatever the machine (``conftest.py``).
 """
 
-import pytest
 import torch
 
 from gankit.config import load_config
@@ -29,14 +28,6 @@ MULTI_ACCURACY = 0.3  # seen: 0.46 on random 1–3-object lists after these 1,00
 
 SMALL = ["data.resolution=32", "model.g_width=32", "model.d_width=32", "train.epochs=0",
          "train.progress=false", "train.tensorboard=false"]
-
-
-@pytest.fixture(autouse=True)
-def two_threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
 
 
 def train(preset, steps, tmp_path, *overrides):
