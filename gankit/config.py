@@ -184,6 +184,8 @@ class TrainConfig:
     evenly among the processes; ``sync_batchnorm`` makes BatchNorm layers compute their
     statistics over the global batch (GPUs only). ``compile`` runs G's and D's forward
     through ``torch.compile`` (D's only when no gradient penalty needs a double backward).
+    ``precision``: ``fp32``, or ``bf16`` / ``fp16`` autocast for the networks' forward
+    passes on GPUs (weights, losses and GP/R1/R2 stay float32; :mod:`gankit.precision`).
     """
 
     steps: int = bounded(2000, min=1)
@@ -219,6 +221,7 @@ class TrainConfig:
     threads: int = bounded(0, min=0)
     sync_batchnorm: bool = False
     compile: bool = False
+    precision: str = "fp32"
 
 
 @dataclass

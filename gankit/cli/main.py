@@ -36,7 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     own_process = argv is None
-    if own_process and getattr(args, "pause_gc", False):
+    # (not under torchrun: with the heap frozen, the process group's objects outlived
+    # their threads and ~1 exit in 3 aborted, "terminate called without an active
+    # exception")
+    tune_collector = own_process and not _launched()
+    if tune_collector and getattr(args, "pause_gc", False):
         pause_collector()  # until training starts: faster imports and building
     # under torchrun every process runs the command; rank 0 alone speaks for them
     speaks = _launch_rank() == 0
@@ -53,8 +57,14 @@ def main(argv: list[str] | None = None) -> int:
             print("gankit: interrupted", file=sys.stderr)
         return code or 130
     finally:
-        if own_process:
+        if tune_collector:
             freeze_for_exit()  # the process exits next: skip its last walk of the heap
+
+
+def _launched() -> bool:
+    import os
+
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
 def _launch_rank() -> int:
@@ -62,7 +72,7 @@ def _launch_rank() -> int:
     :func:`gankit.training.distributed.launch_rank`, without importing torch)."""
     import os
 
-    return int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
+    return int(os.environ.get("RANK", "0")) if _launched() else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,7 @@ from gankit.losses.regularizers import (RECONSTRUCTION_LOSSES, Augment, classifi
                                         clip_weights, gradient_penalty, zero_centred_penalty)
 from gankit.models.base import DataSpec, Discriminator, Generator
 from gankit.registry import Registry
+from gankit.precision import full_precision
 from gankit.sharding import WHOLE, Shard
 
 Stats = dict[str, torch.Tensor]
@@ -154,6 +155,12 @@ class GANObjective(Objective):
         cfg, every = self.cfg, self.cfg.reg_every
         if self.d_calls % every:
             return 0.0, {}
+        with full_precision():  # in float32 under train.precision=bf16/fp16 too
+            return self._weighted_penalties(D, batch, fake.float())
+
+    def _weighted_penalties(self, D: Discriminator, batch: Batch, fake: torch.Tensor
+                            ) -> tuple[torch.Tensor | float, Stats]:
+        cfg, every = self.cfg, self.cfg.reg_every
         total, stats = 0.0, {}
         augment = self.augment
         if cfg.gp_weight > 0:

@@ -47,6 +47,18 @@ class DOutput(NamedTuple):
     aux: torch.Tensor | None = None
 
 
+class PassesAttributes:
+    """Mixin for a module that wraps a model as ``self.module`` (DDP, autocast): what
+    the wrapper lacks (``sample_z``, ``z_dim``...) comes from the wrapped model, so
+    losses call the wrapper as they call the bare model."""
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.module, name)
+
+
 class Generator(nn.Module):
     """Maps latent noise (and optional condition / source image) to images in [-1, 1].
 

@@ -82,6 +82,9 @@ class StatsLogger(Callback):
                   "kimg": round(trainer.step * trainer.images_per_step / 1000, 3),
                   "time_s": round(trainer.elapsed(), 2),
                   "images_per_s": round(images / max(elapsed, 1e-9), 1)}
+        if trainer.device.type == "cuda":  # next to the throughput, as the issue asks
+            record["peak_mem_mb"] = round(torch.cuda.max_memory_allocated(trainer.device)
+                                          / 2 ** 20, 1)
         record.update({k: float(f"{float(v) / self._counts[k]:.6g}")
                        for k, v in self._sums.items()})
         self.log(record)

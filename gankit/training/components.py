@@ -18,6 +18,7 @@ from gankit.models import (
     build_generator,
 )
 from gankit.models.registry import check_options
+from gankit.precision import autocast_dtype
 from gankit.training.ema import EMA
 from gankit.training.optim import build_optimizers
 
@@ -90,10 +91,14 @@ def compile_models(G: torch.nn.Module, D: torch.nn.Module, loss: LossConfig,
 
 
 def check_objective(cfg: Config) -> None:
-    """CycleGAN's objective and networks come together (a one-line error before the run
-    folder is written, not at the first step)."""
+    """CycleGAN's objective and networks come together, and train.precision is known and
+    applies (one-line errors before the run folder is written, not at the first step)."""
     cycle_nets = cfg.model.generator == "cyclegan" and cfg.model.discriminator == "cyclegan"
     if cfg.loss.objective == "cycle" and not cycle_nets:
         raise GankitError("loss.objective=cycle trains CycleGAN's two-way networks; set "
                           "model.generator=cyclegan and model.discriminator=cyclegan "
                           "(or start from the cyclegan preset)")
+    if autocast_dtype(cfg.train.precision) is not None and cfg.loss.objective == "cycle":
+        raise GankitError(f"train.precision={cfg.train.precision} is not supported with "
+                          "loss.objective=cycle (its objective calls the networks' parts); "
+                          "use train.precision=fp32")

@@ -33,6 +33,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from gankit.device import pick_device
 from gankit.errors import GankitError
+from gankit.models.base import PassesAttributes
 from gankit.sharding import Shard
 
 T = TypeVar("T")
@@ -66,15 +67,9 @@ class OtherProcessFailed(GankitError):
     """Another training process failed; its message is printed by rank 0."""
 
 
-class DDPModule(DistributedDataParallel):
+class DDPModule(PassesAttributes, DistributedDataParallel):
     """DDP that lets the wrapped model's own attributes through (``sample_z``, ``z_dim``),
     so losses call it as they call the bare model."""
-
-    def __getattr__(self, name: str):
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            return getattr(self.module, name)
 
 
 class Distributed:

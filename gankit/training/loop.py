@@ -16,6 +16,7 @@ from gankit.data.base import Dataset, to_unit
 from gankit.data.loader import BatchLoader, condition_vectors
 from gankit.errors import GankitError
 from gankit.runs.data import build_dataset, data_spec
+from gankit.precision import Autocast, LossScaler, autocast_dtype
 from gankit.runs.sampling import generate
 from gankit.startup import resume_collector
 from gankit.training.callbacks import Callback, Checkpointer, ProgressBar, SampleGrid, StatsLogger
@@ -83,9 +84,9 @@ class Trainer:
         self.spec = data_spec(self.dataset)
         parts = build_components(cfg, self.spec, device)
         self.G, self.D = parts.G, parts.D
-        # what the steps run: G and D themselves, or their DDP wrappers (distribute())
-        self.G_train, self.D_train = self.G, self.D
         self.opt_g, self.opt_d = parts.opt_g, parts.opt_d
+        self.scalers = {name: LossScaler(cfg.train.precision, device) for name in ("g", "d")}
+        self._step_networks(ddp=False)
         self.objective, self.ema, self.noise = parts.objective, parts.ema, parts.noise
         self.objective.shard = self.dist.shard
         if hasattr(self.objective.augment, "sum_across") and self.dist.active:
@@ -141,10 +142,21 @@ class Trainer:
 
     def distribute(self) -> None:
         """Wrap G and D in DDP when there are several processes (once; a no-op for one)."""
-        if self.dist.active and self.G_train is self.G:
+        if self.dist.active and not self._ddp:
+            self._step_networks(ddp=True)
+
+    def _step_networks(self, ddp: bool) -> None:
+        """What the steps run: G and D themselves or their DDP wrappers, under autocast
+        when ``train.precision`` asks for it; ``D_frozen`` is the bare D of the G phase."""
+        G, D = self.G, self.D
+        if ddp:
             sync = self.cfg.train.sync_batchnorm
-            self.G_train = self.dist.wrap(self.G, sync)
-            self.D_train = self.dist.wrap(self.D, sync)
+            G, D = self.dist.wrap(self.G, sync), self.dist.wrap(self.D, sync)
+        self._ddp = ddp
+        dtype = autocast_dtype(self.cfg.train.precision)
+        cast = ((lambda net: net) if dtype is None
+                else (lambda net: Autocast(net, dtype, self.device.type)))
+        self.G_train, self.D_train, self.D_frozen = cast(G), cast(D), cast(self.D)
 
     # ------------------------------------------------------------------ the loop
 
@@ -167,15 +179,13 @@ class Trainer:
             fake = objective.fake(G, batch) if i == d_steps - 1 else None
             loss, stats = objective.d_loss(G, D, batch, fake)
             self.opt_d.zero_grad(set_to_none=True)
-            loss.backward()
-            self.opt_d.step()
-            objective.after_d_step(D)
+            self.scalers["d"].backward_and_step(loss, self.opt_d)
+            objective.after_d_step(self.D)
         D.requires_grad_(False)
         # the bare D: it is frozen in the G phase, so it has no gradient to share
-        loss, g_stats = objective.g_loss(G, self.D, batch, fake)
+        loss, g_stats = objective.g_loss(G, self.D_frozen, batch, fake)
         self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
+        self.scalers["g"].backward_and_step(loss, self.opt_g)
         self.step += 1
         if self.ema is not None:
             self.ema.update(G, self.step, self.schedule.ema_decay(images, self.images_per_step))
@@ -358,6 +368,7 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "objective": self.objective.state_dict(),
+            "scalers": {name: s.state_dict() for name, s in self.scalers.items()},
             "loader": self.loader.state_dict(),
             "rng": rng,
             "fixed": self.fixed,
@@ -374,6 +385,8 @@ class Trainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.objective.load_state_dict(state.get("objective") or {})
+        for name, saved in (state.get("scalers") or {}).items():
+            self.scalers[name].load_state_dict(saved)
         self.loader.load_state_dict(state["loader"])
         self.step = int(state["step"])
         self._elapsed_before = float(state.get("elapsed_s", 0.0))
