@@ -14,24 +14,16 @@ import torch
 import torch.nn.functional as F
 
 from gankit.config import load_config
-from gankit.data.registry import DATASETS, DataRequest
+from gankit.data import DataRequest, load_dataset
 from gankit.metrics.modes import class_accuracy, mode_stats
 from gankit.training import Trainer
 
 QUIET = ["train.progress=false", "train.tensorboard=false"]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # tiny MLPs run fastest on one thread; restore the caller's setting afterwards
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+THREADS = 1  # tiny MLPs run fastest on one thread (conftest.py sets it)
 
 
 def ring(labels="none"):
-    return DATASETS.get("ring8")(DataRequest(name="ring8", size=20000, labels=labels))
+    return load_dataset(DataRequest(name="ring8", size=20000, labels=labels))
 
 
 def train(preset, data, overrides, tmp_path):
