@@ -36,9 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     own_process = argv is None
-    # (not under torchrun: with the heap frozen, the process group's objects outlived
-    # their threads and ~1 exit in 3 aborted, "terminate called without an active
-    # exception")
+    # not under torchrun: with the heap frozen, the process group's objects outlived
+    # their threads and about one exit in two aborted ("terminate called without an
+    # active exception")
     tune_collector = own_process and not _launched()
     if tune_collector and getattr(args, "pause_gc", False):
         pause_collector()  # until training starts: faster imports and building

@@ -15,8 +15,8 @@ from gankit.config import Config
 from gankit.data.base import Dataset, to_unit
 from gankit.data.loader import BatchLoader, condition_vectors
 from gankit.errors import GankitError
-from gankit.runs.data import build_dataset, data_spec
 from gankit.precision import Autocast, LossScaler, autocast_dtype
+from gankit.runs.data import build_dataset, data_spec
 from gankit.runs.sampling import generate
 from gankit.startup import resume_collector
 from gankit.training.callbacks import Callback, Checkpointer, ProgressBar, SampleGrid, StatsLogger
