@@ -20,8 +20,8 @@ from gankit.losses.adversarial import build_adversarial_loss
 from gankit.losses.regularizers import (RECONSTRUCTION_LOSSES, Augment, classification_loss,
                                         clip_weights, gradient_penalty, zero_centred_penalty)
 from gankit.models.base import DataSpec, Discriminator, Generator
-from gankit.registry import Registry
 from gankit.precision import full_precision
+from gankit.registry import Registry
 from gankit.sharding import WHOLE, Shard
 
 Stats = dict[str, torch.Tensor]
@@ -155,24 +155,20 @@ class GANObjective(Objective):
         cfg, every = self.cfg, self.cfg.reg_every
         if self.d_calls % every:
             return 0.0, {}
-        with full_precision():  # in float32 under train.precision=bf16/fp16 too
-            return self._weighted_penalties(D, batch, fake.float())
-
-    def _weighted_penalties(self, D: Discriminator, batch: Batch, fake: torch.Tensor
-                            ) -> tuple[torch.Tensor | float, Stats]:
-        cfg, every = self.cfg, self.cfg.reg_every
         total, stats = 0.0, {}
-        augment = self.augment
-        if cfg.gp_weight > 0:
-            gp = gradient_penalty(D, batch.x, fake, batch.cond, batch.source,
-                                  generator=self.noise, augment=augment, shard=self.shard)
-            total = total + every * cfg.gp_weight * gp
-            stats["gp"] = gp.detach()
-        for key, weight, images in (("r1", cfg.r1_weight, batch.x), ("r2", cfg.r2_weight, fake)):
-            if weight > 0:
-                penalty = zero_centred_penalty(D, images, batch.cond, batch.source, augment)
-                total = total + every * 0.5 * weight * self.gamma_factor * penalty
-                stats[key] = penalty.detach()
+        augment, fake = self.augment, fake.float()
+        with full_precision():  # in float32 under train.precision=bf16/fp16 too
+            if cfg.gp_weight > 0:
+                gp = gradient_penalty(D, batch.x, fake, batch.cond, batch.source,
+                                      generator=self.noise, augment=augment, shard=self.shard)
+                total = total + every * cfg.gp_weight * gp
+                stats["gp"] = gp.detach()
+            for key, weight, images in (("r1", cfg.r1_weight, batch.x),
+                                        ("r2", cfg.r2_weight, fake)):
+                if weight > 0:
+                    penalty = zero_centred_penalty(D, images, batch.cond, batch.source, augment)
+                    total = total + every * 0.5 * weight * self.gamma_factor * penalty
+                    stats[key] = penalty.detach()
         return total, stats
 
     def after_d_step(self, D: Discriminator) -> None:

@@ -63,8 +63,8 @@ def place(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
     """``model`` on ``device``; on a CPU with its image weights in channels-last layout
     unless the model says otherwise (``channels_last_on_cpu``).
 
-    oneDNN's CPU convolutions run 1.1–1.5× faster on channels-last tensors (DCGAN 1.11×
-    at 32 px and 1.18× at 64 px, the SNGAN ResNets 1.26–1.49×; ``benchmarks/RESULTS.md``,
+    oneDNN's CPU convolutions run 1.2–1.5× faster on channels-last tensors (DCGAN 1.16×
+    at 32 px and 1.18× at 64 px, the SNGAN ResNets 1.27–1.50×; ``benchmarks/RESULTS.md``,
     issue 13); activations follow the weights' layout, so inputs need no change. Only
     the arithmetic's order changes: a run stays repeatable and resumes bit for bit, and
     checkpoints load into models of either layout.
