@@ -6,6 +6,7 @@ and end; the loop itself knows none of them.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -115,33 +116,50 @@ class StatsLogger(Callback):
 
 
 class ProgressBar(Callback):
-    """A tqdm bar with the latest losses and throughput."""
+    """A tqdm bar with the latest logged losses and throughput. Written to a log file rather
+    than a terminal or notebook, it redraws every ``LOG_INTERVAL_S`` seconds instead of ten
+    times a second, so a long run's log stays readable."""
+
+    LOG_INTERVAL_S = 30.0
 
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
         self.bar = None
+        self._losses: dict[str, str] = {}
 
     def on_start(self, trainer) -> None:
         if self.enabled:
             from tqdm.auto import tqdm
             # under a time budget the clock, not the step count, ends the run
             total = None if trainer.cfg.train.minutes > 0 else trainer.total_steps
+            # a terminal or a notebook's widget is watched live; a log file is read later
+            live = sys.stderr.isatty() or tqdm.__module__.startswith("tqdm.notebook")
+            interval = 0.1 if live else self.LOG_INTERVAL_S
             self.bar = tqdm(total=total, initial=trainer.step, unit="step",
-                            dynamic_ncols=True, desc="train")
+                            dynamic_ncols=True, desc="train", mininterval=interval,
+                            file=sys.stderr)
 
     def on_step(self, trainer, stats: dict) -> None:
         if self.bar is None:
             return
         self.bar.update(1)
         if trainer.step % 10 == 0 or trainer.step == trainer.total_steps:
-            rate = self.bar.format_dict.get("rate") or 0.0
-            postfix = {"loss_d": f"{float(stats['loss_d']):.3f}",
-                       "loss_g": f"{float(stats['loss_g']):.3f}",
-                       "img_s": f"{rate * trainer.images_per_step:.0f}"}
-            minutes = trainer.cfg.train.minutes
-            if minutes > 0:
-                postfix["min_left"] = f"{max(0.0, minutes - trainer.training_seconds() / 60):.1f}"
-            self.bar.set_postfix(postfix, refresh=False)
+            self.bar.set_postfix(self._postfix(trainer), refresh=False)
+
+    def _postfix(self, trainer) -> dict[str, str]:
+        # the losses of the latest log record, not this step's tensors: reading those
+        # would make the host wait for the GPU every few steps
+        logger = trainer.callback(StatsLogger)
+        last = logger.last if logger is not None else {}
+        self._losses = {key: f"{last[key]:.3f}" for key in ("loss_d", "loss_g")
+                        if key in last} or self._losses  # evaluation records have none
+        postfix = dict(self._losses)
+        rate = self.bar.format_dict.get("rate") or 0.0
+        postfix["img_s"] = f"{rate * trainer.images_per_step:.0f}"
+        minutes = trainer.cfg.train.minutes
+        if minutes > 0:
+            postfix["min_left"] = f"{max(0.0, minutes - trainer.training_seconds() / 60):.1f}"
+        return postfix
 
     def on_end(self, trainer) -> None:
         if self.bar is not None:

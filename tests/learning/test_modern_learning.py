@@ -2,8 +2,8 @@
 each must draw the asked-for class far above chance (1/24), judged by the shipped
 evaluator. Figures seen when these were written are beside the thresholds (2-core CPU,
 2 threads, seed 0); CPU-sized widths, so each runs in about a minute. (`r3gan` is
-not among them: R1 and R2's double backward through its grouped convolutions took
-344 s for 800 steps even at width 32.)
+not among them: no CPU-sized R3GAN has yet drawn the asked-for class reliably within
+minutes; benchmarks/RESULTS.md, "R3GAN on a CPU".)
 """
 
 import torch
