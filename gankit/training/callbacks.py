@@ -135,9 +135,10 @@ class ProgressBar(Callback):
             # a terminal or a notebook's widget is watched live; a log file is read later
             live = sys.stderr.isatty() or tqdm.__module__.startswith("tqdm.notebook")
             interval = 0.1 if live else self.LOG_INTERVAL_S
+            # maxinterval: tqdm's monitor thread would otherwise redraw every 10 s
             self.bar = tqdm(total=total, initial=trainer.step, unit="step",
                             dynamic_ncols=True, desc="train", mininterval=interval,
-                            file=sys.stderr)
+                            maxinterval=max(10.0, interval), file=sys.stderr)
 
     def on_step(self, trainer, stats: dict) -> None:
         if self.bar is None:

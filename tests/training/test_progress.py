@@ -37,7 +37,7 @@ def _run(steps: int, trainer=None) -> ProgressBar:
 def test_a_log_file_gets_the_first_and_last_state_not_every_redraw(capsys):
     assert not sys.stderr.isatty()  # capsys captures into a file-like object
     progress = _run(100)  # ~0.4 s: a terminal bar would redraw about four times
-    assert progress.bar.mininterval == ProgressBar.LOG_INTERVAL_S
+    assert progress.bar.mininterval == progress.bar.maxinterval == ProgressBar.LOG_INTERVAL_S
     draws = [d for d in capsys.readouterr().err.split("\r") if "step" in d]
     assert len(draws) == 2, draws
     assert draws[0].startswith("train:   0%") and "100/1000" in draws[-1]
