@@ -5,6 +5,9 @@ to one device; a device takes the next job as soon as its current one ends. The
 processes run in their own session: a Ctrl-C reaches this process only, which asks each
 job once to stop (SIGINT), so every run saves its step and resumes later; a second
 Ctrl-C stops them at once. The first job that fails stops the others the same way.
+A stop asked for while a job is still starting takes effect as soon as it can be
+received, and a job takes SIGINT even when its parent ignores it (a shell's background
+job does).
 A device may be listed twice (``cpu,cpu``): two jobs then share it, each with its share
 of the CPU cores.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable
@@ -28,6 +32,9 @@ from gankit.errors import GankitError
 
 #: seconds a stopped job gets to save its checkpoint before it is killed
 STOP_TIMEOUT_S = 600
+
+# a job's start-up state, shared with its process: SIGINT may only be sent once it is READY
+STARTING, READY, STOP_ASKED = 0, 1, 2
 
 
 @dataclass
@@ -66,11 +73,18 @@ def cpu_share(device: str, devices: list[str]) -> int:
     return max(1, (os.cpu_count() or 1) // devices.count("cpu"))
 
 
-def _child(work: Callable, job, device: str, threads: int, conn) -> None:
+def _child(work: Callable, job, device: str, threads: int, state, conn) -> None:
     os.setsid()  # the terminal's Ctrl-C goes to the parent, which forwards one SIGINT
+    # a process started from a shell's background job inherits SIGINT ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if threads:
         torch.set_num_threads(threads)
     try:
+        with state.get_lock():
+            stop_asked = state.value == STOP_ASKED
+            state.value = READY
+        if stop_asked:
+            raise KeyboardInterrupt("stopped before it began")
         conn.send(("ok", work(job, device), ""))
     except GankitError as error:
         conn.send(("error", None, str(error)))
@@ -102,7 +116,8 @@ def run_on_devices(next_job: Callable[[int], Any], devices: list[str],
         ``crashed`` outcome) no new job starts and the running ones are stopped.
 
     Raises:
-        KeyboardInterrupt: after Ctrl-C, once every job has stopped.
+        KeyboardInterrupt: after Ctrl-C, once every job has stopped (``on_end`` is told
+            how each ended).
     """
     context = multiprocessing.get_context("spawn")
     free, running, outcomes = deque(devices), {}, []
@@ -115,19 +130,19 @@ def run_on_devices(next_job: Callable[[int], Any], devices: list[str],
                     break
                 device = free.popleft()
                 receive, send = context.Pipe(duplex=False)
+                state = context.Value("i", STARTING)
                 process = context.Process(target=_child, daemon=False, args=(
-                    work, job, device, cpu_share(device, devices), send))
+                    work, job, device, cpu_share(device, devices), state, send))
                 process.start()
                 send.close()
-                running[receive] = (job, device, process)
+                running[receive] = (job, device, process, state)
                 if on_start:
                     on_start(job, device)
             if not running:
                 return outcomes
             for conn in wait(list(running)):
-                job, device, process = running.pop(conn)
-                outcome = _receive(conn, job, device, process)
-                free.append(device)
+                outcome = _receive(conn, running)
+                free.append(outcome.device)
                 outcomes.append(outcome)
                 if outcome.state in ("error", "crashed") and not failed:
                     failed = True
@@ -137,14 +152,15 @@ def run_on_devices(next_job: Callable[[int], Any], devices: list[str],
     except KeyboardInterrupt:
         _ask_to_stop(running)
         try:
-            _join(running)
+            _collect(running, outcomes, on_end)
         except KeyboardInterrupt:  # asked twice: stop at once
             _ask_to_stop(running)
-            _join(running)
+            _collect(running, outcomes, on_end)
         raise
 
 
-def _receive(conn, job, device: str, process) -> Outcome:
+def _receive(conn, running: dict) -> Outcome:
+    job, device, process, _ = running.pop(conn)
     try:
         state, value, message = conn.recv()
     except EOFError:
@@ -156,17 +172,28 @@ def _receive(conn, job, device: str, process) -> Outcome:
 
 
 def _ask_to_stop(running: dict) -> None:
-    for _, _, process in running.values():
+    for _, _, process, state in running.values():
+        with state.get_lock():
+            if state.value == STARTING:  # it stops itself once it can take SIGINT
+                state.value = STOP_ASKED
+                continue
         if process.is_alive():
             os.kill(process.pid, signal.SIGINT)
 
 
-def _join(running: dict) -> None:
-    for _, _, process in running.values():
-        process.join(STOP_TIMEOUT_S)
-        if process.is_alive():
-            process.kill()
-            process.join()
+def _collect(running: dict, outcomes: list, on_end) -> None:
+    """Wait for the stopped jobs' outcomes; kill what has not ended within the timeout."""
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while running:
+        ended = wait(list(running), timeout=max(0.0, deadline - time.monotonic()))
+        if not ended:
+            for _, _, process, _ in running.values():
+                process.kill()
+            ended = list(running)
+        for conn in ended:
+            outcomes.append(_receive(conn, running))
+            if on_end:
+                on_end(outcomes[-1])
 
 
 def raise_first_failure(outcomes: list[Outcome], describe: Callable[[Any], str]) -> None:

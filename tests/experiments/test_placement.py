@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import time
 
 import optuna
@@ -24,7 +25,19 @@ def report(job, device):
     return {"job": job, "device": device, "pid": os.getpid(), "threads": torch.get_num_threads()}
 
 
-def test_one_job_per_device_at_a_time_in_fresh_processes_and_a_failure_stops_the_rest():
+@pytest.fixture(params=["foreground", "background"])
+def sigint(request):
+    """As run from a terminal, and as a shell's background job (SIGINT ignored, which
+    the jobs' processes inherit)."""
+    if request.param == "foreground":
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_one_job_per_device_at_a_time_in_fresh_processes_and_a_failure_stops_the_rest(sigint):
     jobs, running, most = ["slow", 0, "fail", "never"], [0], [0]
 
     def started(job, device):
@@ -46,6 +59,21 @@ def test_one_job_per_device_at_a_time_in_fresh_processes_and_a_failure_stops_the
     assert outcomes[0].value["threads"] == max(1, os.cpu_count() // 2)
     with pytest.raises(GankitError, match="job fail: no such data"):
         raise_first_failure(outcomes, lambda job: f"job {job}")
+
+
+def test_a_stop_asked_while_a_job_is_still_starting_is_not_lost(sigint):
+    jobs, ended = ["slow"], []
+
+    def next_job(running):
+        if running:  # Ctrl-C while the first job's process is still importing
+            raise KeyboardInterrupt
+        return jobs.pop(0)
+
+    began = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_on_devices(next_job, ["cpu", "cpu"], report, on_end=ended.append)
+    assert time.monotonic() - began < 60
+    assert [(o.job, o.state) for o in ended] == [("slow", "interrupted")]
 
 
 @pytest.mark.parametrize("text, fragment", [
