@@ -220,7 +220,9 @@ def _remedies(cfg, conditional: bool) -> list[str]:
     """Usual cures for collapse, leaving out what the config already does."""
     model, loss = getattr(cfg, "model", None), getattr(cfg, "loss", None)
     tips = []
-    if conditional and getattr(model, "g_cond", None) != "cbn":
+    # a G without normalisation layers (R3GAN) has no gains and biases to condition
+    if (conditional and getattr(model, "g_cond", None) != "cbn"
+            and getattr(model, "g_norm", None) != "none"):
         tips.append("class-conditional BatchNorm in G (model.g_cond=cbn)")
     if conditional and getattr(model, "d_cond", None) != "projection":
         tips.append("a projection discriminator (model.d_cond=projection)")

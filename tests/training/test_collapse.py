@@ -13,7 +13,7 @@ from gankit.models.base import Generator
 from gankit.runs import load_checkpoint, save_checkpoint
 from gankit.training import Trainer, train
 from gankit.training.callbacks import ProgressBar, StatsLogger
-from gankit.training.collapse import CollapseMonitor
+from gankit.training.collapse import CollapseMonitor, _remedies
 
 TINY = ["data.size=512", "data.resolution=16", "model.g_width=8", "model.d_width=8",
         "model.z_dim=16", "train.batch_size=16", "train.progress=false",
@@ -177,3 +177,16 @@ def test_only_noise_driven_image_runs_are_monitored(tmp_path):
 def test_out_of_range_settings_name_the_key(override, key):
     with pytest.raises(GankitError, match=key):
         load_config("default", TINY + [override])
+
+
+def test_remedies_leave_out_what_the_config_does_and_what_its_networks_cannot():
+    dcgan = load_config("cdcgan", [])
+    tips = " ".join(_remedies(dcgan, conditional=True))
+    assert "model.g_cond=cbn" not in tips  # cdcgan already conditions its BatchNorm
+    assert "model.d_cond=projection" in tips and "optim.lr_d" in tips
+    r3gan = load_config("r3gan32", ["data.labels=class", "model.g_cond=embedding"])
+    tips = " ".join(_remedies(r3gan, conditional=True))
+    assert "model.g_cond=cbn" not in tips  # no normalisation layers to condition
+    assert "model.aux_classifier=true" in tips
+    assert "model.g_cond=cbn" in " ".join(_remedies(
+        load_config("cdcgan", ["model.g_cond=embedding"]), conditional=True))
