@@ -126,6 +126,7 @@ class ProgressBar(Callback):
         self.enabled = enabled
         self.bar = None
         self._losses: dict[str, str] = {}
+        self._images_per_s = 0.0
 
     def on_start(self, trainer) -> None:
         if self.enabled:
@@ -152,11 +153,16 @@ class ProgressBar(Callback):
         # would make the host wait for the GPU every few steps
         logger = trainer.callback(StatsLogger)
         last = logger.last if logger is not None else {}
+        # evaluation records have no losses and no rate: keep the previous ones
         self._losses = {key: f"{last[key]:.3f}" for key in ("loss_d", "loss_g")
-                        if key in last} or self._losses  # evaluation records have none
+                        if key in last} or self._losses
         postfix = dict(self._losses)
-        rate = self.bar.format_dict.get("rate") or 0.0
-        postfix["img_s"] = f"{rate * trainer.images_per_step:.0f}"
+        # the logged rate: tqdm's own is unknown until its first redraw (30 s into a log
+        # file), so it only stands in before the first record
+        self._images_per_s = last.get("images_per_s", self._images_per_s)
+        rate = self._images_per_s or (self.bar.format_dict.get("rate") or 0.0) * \
+            trainer.images_per_step
+        postfix["img_s"] = f"{rate:.0f}"
         minutes = trainer.cfg.train.minutes
         if minutes > 0:
             postfix["min_left"] = f"{max(0.0, minutes - trainer.training_seconds() / 60):.1f}"
