@@ -166,7 +166,10 @@ class TrainConfig:
     fresh real batches. ``epochs`` (> 0) overrides ``steps`` from the dataset size.
     ``minutes`` (> 0) also ends the run once it has trained that long (wall clock,
     evaluation time not counted, summed over resumes): the fair budget on one machine.
-    ``ema`` is the decay of the generator's moving average (0 disables it).
+    ``ema`` is the decay of the generator's moving average (0 disables it); before the
+    average draws, its BatchNorm statistics are re-estimated on ``ema_standing_batches``
+    batches of its own outputs (BigGAN's standing statistics; 0 copies the trained
+    generator's, which do not fit the averaged weights).
     ``eval_every`` > 0 evaluates ``eval_metrics`` (fid, is, kid, pr, acc, fid_evaluator...)
     on ``eval_n`` samples; ``best_metric`` keeps ``checkpoints/best.pt``.
     A loss or weight that turns NaN/Inf (checked every ``log_every`` steps) rolls the
@@ -195,6 +198,7 @@ class TrainConfig:
     d_steps: int = bounded(1, min=1)
     ema: float = bounded(0.0, min=0, below=1)
     ema_start: int = bounded(0, min=0)
+    ema_standing_batches: int = bounded(32, min=0)
     log_every: int = bounded(50, min=1)
     sample_every: int = bounded(500, min=0)
     checkpoint_every: int = bounded(1000, min=0)

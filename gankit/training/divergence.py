@@ -77,7 +77,7 @@ class DivergenceGuard(Callback):
         self.snapshot: dict | None = None
 
     def on_start(self, trainer) -> None:
-        self.snapshot = cpu_copy(trainer.state_dict())
+        self.snapshot = cpu_copy(trainer.state_dict(for_sampling=False))
 
     def on_step(self, trainer, stats: dict) -> None:
         # per key: some stats (lazy penalties) appear only on some steps
@@ -91,7 +91,7 @@ class DivergenceGuard(Callback):
         if not bool(torch.stack(list(finite.values())).all()):  # one host sync per interval
             bad = [key for key, ok in finite.items() if not bool(ok)]
             raise Diverged(trainer.step, ", ".join(bad))
-        self.snapshot = cpu_copy(trainer.state_dict())
+        self.snapshot = cpu_copy(trainer.state_dict(for_sampling=False))
 
     def recover(self, trainer, error: Diverged) -> None:
         """Roll ``trainer`` back to the last clean check with lower learning rates, or

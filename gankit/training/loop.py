@@ -25,6 +25,7 @@ from gankit.training.components import build_components
 from gankit.training.disk import DISK_ERRORS, disk_error_message, last_checkpoint_words
 from gankit.training.distributed import Distributed
 from gankit.training.divergence import Diverged, DivergenceGuard, non_finite_weights
+from gankit.training.ema import StandingStatistics, training_inputs
 from gankit.training.pictures import picture_callbacks
 from gankit.training.schedules import Schedule
 from gankit.training.signals import StopRequests, TrainingInterrupted
@@ -93,6 +94,13 @@ class Trainer:
             self.objective.augment.sum_across = self.dist.sum
         self.loader = BatchLoader(self.dataset, cfg.train.batch_size, device, cfg.data.flip,
                                   seed=cfg.train.seed, shard=self.dist.shard)
+        if self.ema is not None and cfg.train.ema_standing_batches > 0:
+            # the batch each BatchNorm layer normalises over in training
+            per_norm = cfg.train.batch_size // (1 if cfg.train.sync_batchnorm
+                                                else self.dist.shard.count)
+            draw = training_inputs(self.dataset, self.G, per_norm, device)
+            self.ema.use_standing(StandingStatistics(draw, cfg.train.ema_standing_batches,
+                                                     seed=cfg.train.seed + 3))
         self.step = 0
         self.total_steps = total_steps(cfg, len(self.dataset))
         self.images_per_step = cfg.train.batch_size * cfg.train.d_steps
@@ -292,7 +300,7 @@ class Trainer:
     @property
     def sampler(self) -> torch.nn.Module:
         """The generator used for samples and evaluation: EMA when enabled."""
-        return self.ema.shadow if self.ema is not None else self.G
+        return self.ema.sampler if self.ema is not None else self.G
 
     def _fixed_inputs(self, n: int) -> dict:
         n = min(n, len(self.dataset))
@@ -343,14 +351,20 @@ class Trainer:
             raise GankitError(f"cannot resume: {', '.join(changed)} differ from the "
                               "checkpoint's; resume with its settings or start a new run")
 
-    def state_dict(self) -> dict:
+    def state_dict(self, for_sampling: bool = True) -> dict:
         """Everything needed to sample from this run and to resume it exactly.
+
+        ``for_sampling`` false leaves the EMA's BatchNorm statistics as they are instead
+        of re-estimating them: for rollback snapshots, which only training reads (taken
+        every ``log_every`` steps, re-estimating would cost about a tenth of the time).
 
         Raises:
             Diverged: a weight is NaN/Inf (such a state is never saved).
         """
+        average = None if self.ema is None else (self.ema.sampler if for_sampling
+                                                 else self.ema.shadow)
         broken = non_finite_weights({"generator": self.G, "discriminator": self.D,
-                                     "EMA generator": self.sampler if self.ema else None})
+                                     "EMA generator": average})
         if broken is not None:
             raise Diverged(self.step, f"{broken} weights")
         rng = {"torch": torch.get_rng_state(), "noise": self.noise.get_state()}
@@ -364,7 +378,7 @@ class Trainer:
             "class_names": list(getattr(self.dataset, "class_names", None) or []),
             "generator": self.G.state_dict(),
             "discriminator": self.D.state_dict(),
-            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "ema": None if average is None else average.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "objective": self.objective.state_dict(),

@@ -60,9 +60,21 @@ def test_resume_continues_bit_for_bit(tmp_path, extra):
                     resume=tmp_path / "half").trainer
     assert resumed.step == 8
     assert torch.equal(_weights(full), _weights(resumed))
-    if full.ema is not None:
-        for a, b in zip(full.ema.shadow.parameters(), resumed.ema.shadow.parameters()):
-            assert torch.equal(a, b)
+    if full.ema is not None:  # the average, and its re-estimated BatchNorm statistics
+        for (name, a), b in zip(full.ema.state_dict().items(),
+                                resumed.ema.state_dict().values()):
+            assert torch.equal(a, b), name
+
+
+@pytest.mark.parametrize("batches", [0, 4])
+def test_the_saved_average_has_batchnorm_statistics_of_its_own(tmp_path, batches):
+    train(tiny_config("train.steps=6", "train.ema=0.9", f"train.ema_standing_batches={batches}"),
+          out=tmp_path / "run")
+    state = load_checkpoint(tmp_path / "run")
+    stats = [k for k in state["ema"] if k.endswith(("running_mean", "running_var"))]
+    assert stats
+    copied = [torch.equal(state["ema"][k], state["generator"][k]) for k in stats]
+    assert all(copied) if batches == 0 else not any(copied)
 
 
 def test_same_seed_same_run_different_seed_different_run(tmp_path):
@@ -108,3 +120,17 @@ def test_ctrl_c_finishes_the_step_and_saves_a_checkpoint_to_resume_from(tmp_path
     assert load_checkpoint(tmp_path)["step"] == 3
     resumed = train(cfg, resume=tmp_path).trainer
     assert resumed.step == 8
+
+
+def test_rollback_snapshots_do_not_re_estimate_the_average(tmp_path, monkeypatch):
+    from gankit.training import ema as ema_module
+    calls = []
+    original = ema_module.StandingStatistics.apply
+    monkeypatch.setattr(ema_module.StandingStatistics, "apply",
+                        lambda self, model: calls.append(1) or original(self, model))
+    # the divergence guard snapshots the state at every log step; only what draws or is
+    # saved re-estimates: the grid at step 0, and the last step's grid and checkpoint
+    train(tiny_config("train.steps=6", "train.ema=0.9", "train.log_every=1",
+                      "train.sample_every=0", "train.checkpoint_every=6",
+                      "train.pictures=false"), out=tmp_path / "run")
+    assert len(calls) == 2
