@@ -5,7 +5,7 @@ statistics", Brock et al., 2019)."""
 from __future__ import annotations
 
 import copy
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

@@ -103,12 +103,11 @@ def test_standing_statistics_run_once_per_update_and_leave_the_global_rng_alone(
     model = _TinyG()
     ema = EMA(model, decay=0.9, standing=StandingStatistics(_draw_counting(calls), batches=4))
     state = torch.get_rng_state()
-    ema.sampler
-    ema.sampler
+    assert ema.sampler is ema.sampler is ema.shadow
     assert len(calls) == 4  # fresh until the next update
     ema.update(model, step=1)
     ema.state_dict()  # what a checkpoint saves is re-estimated too
-    ema.sampler
+    assert ema.sampler is ema.shadow
     assert len(calls) == 8
     assert torch.equal(torch.get_rng_state(), state)
 
@@ -117,5 +116,5 @@ def test_a_generator_without_batchnorm_is_never_re_estimated():
     calls = []
     ema = EMA(nn.Linear(4, 3), standing=StandingStatistics(_draw_counting(calls), batches=4))
     ema.update(nn.Linear(4, 3), step=1)
-    ema.sampler
+    assert ema.sampler is ema.shadow
     assert ema.standing is None and not calls
