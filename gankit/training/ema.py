@@ -86,13 +86,12 @@ class EMA:
     describe the trained weights' activations, not the average's, which costs the EMA
     its gain on BatchNorm generators (CIFAR-10 after 20 minutes, evaluator FID with copied
     / re-estimated statistics: biggan32-cpu 2.12 / 1.79, dcgan32-cpu 4.58 / 3.97;
-    benchmarks/RESULTS.md). Given
-    ``standing``, :attr:`sampler` re-estimates them for the averaged weights before they
-    draw (once per update). Before ``start_step`` the shadow simply follows the model.
-    The decay ramps up as ``min(decay, (1 + t) / (10 + t))`` after ``t`` averaged steps
-    (TensorFlow's ``num_updates`` rule), so a short run's average is not dominated by
-    its untrained first weights: at decay 0.999 the shadow was still washed out at step
-    1,500.
+    benchmarks/RESULTS.md). Given ``standing``, :attr:`sampler` re-estimates them for
+    the averaged weights before they draw (once per update). Before ``start_step`` the
+    shadow simply follows the model. The decay ramps up as ``min(decay, (1 + t) / (10 +
+    t))`` after ``t`` averaged steps (TensorFlow's ``num_updates`` rule), so a short run's
+    average is not dominated by its untrained first weights: at decay 0.999 the shadow
+    was still washed out at step 1,500.
     """
 
     def __init__(self, model: nn.Module, decay: float = 0.999, start_step: int = 0,

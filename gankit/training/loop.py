@@ -299,7 +299,8 @@ class Trainer:
 
     @property
     def sampler(self) -> torch.nn.Module:
-        """The generator used for samples and evaluation: EMA when enabled."""
+        """The generator used for samples and evaluation: EMA when enabled (its BatchNorm
+        statistics re-estimated first, see :class:`~gankit.training.ema.EMA`)."""
         return self.ema.sampler if self.ema is not None else self.G
 
     def _fixed_inputs(self, n: int) -> dict:
