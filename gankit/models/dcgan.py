@@ -33,12 +33,26 @@ def _widths(base: int, levels: int) -> list[int]:
     return [base * min(2 ** i, 8) for i in reversed(range(levels))]
 
 
+#: how G doubles the resolution: DCGAN's 4×4 stride-2 transposed conv, or a nearest-neighbour
+#: ×2 followed by a 3×3 conv ("resize-convolution", Odena et al. 2016: no checkerboard)
+UPSAMPLING = ("transposed", "nearest")
+
+
+def _upsampling(mode: str, c_in: int, c_out: int) -> list[nn.Module]:
+    if mode == "transposed":
+        return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)]
+    return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False)]
+
+
 class DCGANGenerator(Generator):
     """Transposed-conv generator; see the module docstring."""
 
     def __init__(self, spec: DataSpec, z_dim: int = 100, width: int = 64, norm: str = "batch",
-                 cond: str = "none", embed_dim: int = 50):
+                 cond: str = "none", embed_dim: int = 50, upsample: str = "transposed"):
         super().__init__()
+        if upsample not in UPSAMPLING:
+            raise GankitError(f"model.options.upsample must be one of {', '.join(UPSAMPLING)}, "
+                              f"not {upsample!r}")
         self.z_dim = z_dim
         self.conditioner = LatentConditioner(cond, spec.num_classes, embed_dim)
         widths = _widths(width, _levels(spec.resolution))
@@ -48,10 +62,9 @@ class DCGANGenerator(Generator):
             nn.ConvTranspose2d(in_dim, widths[0], 4, 1, 0, bias=False),
             cond_norm(norm2d(norm, widths[0]), widths[0]), nn.ReLU(True)]
         for w_in, w_out in zip(widths, widths[1:]):
-            layers += [nn.ConvTranspose2d(w_in, w_out, 4, 2, 1, bias=False),
+            layers += [*_upsampling(upsample, w_in, w_out),
                        cond_norm(norm2d(norm, w_out), w_out), nn.ReLU(True)]
-        layers += [nn.ConvTranspose2d(widths[-1], spec.channels, 4, 2, 1, bias=False),
-                   nn.Tanh()]
+        layers += [*_upsampling(upsample, widths[-1], spec.channels), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         init_dcgan_weights(self)
 

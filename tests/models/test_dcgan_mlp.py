@@ -94,8 +94,13 @@ def test_model_option_typos_are_user_errors():
     with pytest.raises(GankitError, match="n_layer"):
         check_options(ModelConfig(generator="unet", discriminator="patchgan",
                                   options={"n_layer": 2}))
-    with pytest.raises(GankitError, match="none"):
+    with pytest.raises(GankitError, match="they take: upsample"):
         check_options(ModelConfig(options={"depth": 3}))
+    with pytest.raises(GankitError, match="none"):
+        check_options(ModelConfig(generator="resnet", discriminator="resnet",
+                                  options={"depth": 3}))
+    with pytest.raises(GankitError, match="upsample"):  # a G option; this G is a ResNet
+        check_options(ModelConfig(generator="resnet", options={"upsample": "nearest"}))
 
 
 def test_spectral_norm_applies_to_every_discriminator():
@@ -110,3 +115,16 @@ def test_spectral_norm_applies_to_every_discriminator():
 def test_conditioning_choices_on_image_to_image_networks_are_refused():
     with pytest.raises(GankitError, match="aux_classifier"):
         check_options(ModelConfig(generator="unet", discriminator="patchgan", aux_classifier=True))
+
+
+@pytest.mark.parametrize("resolution", [16, 64])
+def test_resize_convolution_generator_has_no_transposed_convs(resolution):
+    spec = DataSpec("image", 3, resolution, num_classes=4)
+    cfg = ModelConfig(g_width=8, g_cond="cbn", options={"upsample": "nearest"})
+    G = build_generator(cfg, spec)
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in G.modules()
+                   if m is not G.net[0])  # only the z → 4×4 projection stays transposed
+    x = G(G.sample_z(2), F.one_hot(torch.tensor([0, 3]), 4).float())
+    assert x.shape == (2, 3, resolution, resolution) and x.abs().max() <= 1
+    with pytest.raises(GankitError, match="model.options.upsample"):
+        build_generator(ModelConfig(options={"upsample": "bicubic"}), spec)
