@@ -37,6 +37,8 @@ class ModelConfig:
     ``g_cond``: none | onehot | embedding (condition concatenated to z).
     ``d_cond``: none | onehot | embedding | channel | projection.
     ``aux_classifier``: an ACGAN head on D. ``d_norm``: batch | layer | instance | none.
+    ``latent_codes``: K > 0 makes the last K of z's dimensions a one-hot categorical code
+    that D's extra head must recover from the fakes (InfoGAN, Chen et al. 2016).
     """
 
     generator: str = "dcgan"
@@ -53,6 +55,7 @@ class ModelConfig:
     d_norm: str = "batch"
     spectral_norm: bool = False
     d_dropout: float = bounded(0.0, min=0, below=1)
+    latent_codes: int = bounded(0, min=0)
     options: dict = field(default_factory=dict)
 
 
@@ -71,7 +74,8 @@ class LossConfig:
     every so many D steps and weighted by as much (StyleGAN2: 16).
     ``objective``: gan (one G, one D) | cycle (CycleGAN's two of each, unpaired data,
     which reads ``cycle_weight`` λ, ``identity_weight`` as a fraction of λ and the
-    ``history`` pool size).
+    ``history`` pool size). ``info_weight``: λ of InfoGAN's code-recovery term
+    (with ``model.latent_codes``).
     """
 
     name: str = "ns"
@@ -88,6 +92,7 @@ class LossConfig:
     cycle_weight: float = bounded(10.0, min=0)
     identity_weight: float = bounded(0.5, min=0)
     history: int = bounded(50, min=0)
+    info_weight: float = bounded(1.0, min=0)
 
 
 @dataclass
@@ -177,8 +182,9 @@ class TrainConfig:
     most ``nan_rollbacks`` times; then the run stops with a message.
     ``collapse_every`` > 0 checks image runs for mode collapse every so many steps (the
     spread of fixed-noise samples per class over that of real images, logged as
-    ``diversity_ratio``); a ratio below ``collapse_threshold`` (0-1) at three checks in
-    a row, from step ``collapse_warmup`` on, warns once.
+    ``diversity_ratio``, the least varied class's as ``diversity_ratio_min``); either
+    below ``collapse_threshold`` (0-1) at three checks in a row, from step
+    ``collapse_warmup`` on, warns once.
     ``pictures`` keeps ``curves.png``, ``progress.gif`` and ``real_vs_fake.png`` up to
     date in the run folder. ``wandb`` also logs to Weights & Biases (project
     ``wandb_project``; offline unless ``WANDB_MODE`` is set; ``pip install

@@ -5,10 +5,12 @@ while both losses look ordinary. Every ``train.collapse_every`` steps the monito
 a few samples per class from fixed noise with the trained generator (in eval mode; not
 its EMA, whose early average of a fast-moving G is washed out) and compares their
 spread (mean pairwise pixel distance, :mod:`gankit.metrics.diversity`) with that of
-real images of the same classes. The ratio is logged as ``diversity_ratio``; when it
-stays below ``train.collapse_threshold`` after the warm-up, a warning is printed and
-logged once per run (the flag lives in ``trainer.extra_state``, so it survives a
-resume).
+real images of the same classes. The mean ratio over the classes is logged as
+``diversity_ratio``, the lowest as ``diversity_ratio_min`` with its class
+(``least_varied``): one class can collapse while the others thrive, which the mean hides.
+When either stays below ``train.collapse_threshold`` after the warm-up, a warning is
+printed and logged once per run (the flag lives in ``trainer.extra_state``, so it
+survives a resume).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Probe:
         groups: group index of each sample ``[n]`` (one group per class/condition).
         real_spread: mean pairwise distance of real images per group, float64 ``[G]``.
         scope: how the message names a group ("within a class"...).
+        names: a name for each group (its class; "condition i"; "all").
     """
 
     z: torch.Tensor
@@ -50,6 +53,7 @@ class Probe:
     groups: torch.Tensor
     real_spread: torch.Tensor
     scope: str
+    names: list[str]
 
 
 def _real_spread(images: torch.Tensor, index: torch.Tensor, groups: torch.Tensor,
@@ -82,6 +86,8 @@ def build_probe(dataset, z_sampler, per_group: int, max_groups: int, real_per_gr
                 if num else torch.zeros(0, dtype=torch.float64))
         cond = condition_vectors(classes.repeat_interleave(per_group), k)
         scope = "within a class"
+        class_names = dataset.class_names or [str(c) for c in range(k)]
+        names = [class_names[c] for c in classes.tolist()]
     else:
         subset = torch.randperm(len(images), generator=rng)[:WHOLE_DATA_REAL]
         whole = _real_spread(images, subset, torch.zeros(len(subset), dtype=torch.long), 1)
@@ -90,16 +96,17 @@ def build_probe(dataset, z_sampler, per_group: int, max_groups: int, real_per_gr
             num = len(rows)
             cond = labels[rows].float().repeat_interleave(per_group, dim=0)
             scope = "for a fixed condition"
+            names = [f"condition {i}" for i in range(num)]
         else:
             num, cond, per_group = 1, None, 2 * per_group
-            scope = ""
+            scope, names = "", ["all"]
         real = whole.repeat(num)
     keep = real > MIN_SPREAD  # NaN compares False
     if not bool(keep.any()):
         return None
     groups = torch.arange(num).repeat_interleave(per_group)
     z = z_sampler(len(groups), rng)
-    return Probe(z, cond, groups, real, scope)
+    return Probe(z, cond, groups, real, scope, names)
 
 
 class CollapseMonitor(Callback):
@@ -111,13 +118,15 @@ class CollapseMonitor(Callback):
         warmup: no warning before this step: an untrained G's samples are alike too.
         patience: consecutive collapsed checks (from ``warmup`` on) before the warning.
         per_group: fixed samples per class / condition.
-        max_groups: classes checked at most (a seeded choice when there are more).
+        max_groups: classes checked at most (a seeded choice when there are more); enough
+            for every class of CIFAR-10 or the shapes, since a single collapsed class
+            is what the mean misses.
         real_per_group: real images per class behind the reference spread.
         seed: seeds the fixed noise and the choice of real images.
     """
 
     def __init__(self, every: int = 250, threshold: float = 0.3, warmup: int = 500,
-                 patience: int = 3, per_group: int = 8, max_groups: int = 16,
+                 patience: int = 3, per_group: int = 8, max_groups: int = 32,
                  real_per_group: int = 32, seed: int = 0):
         self.every, self.threshold, self.warmup = every, threshold, warmup
         self.patience = max(1, patience)
@@ -148,19 +157,25 @@ class CollapseMonitor(Callback):
 
     # ------------------------------------------------------------------ the check
 
-    def diversity_ratio(self, trainer) -> float:
-        """Mean over groups of fake spread / real spread (NaN when nothing to compare)."""
+    def group_ratios(self, trainer) -> dict[str, float]:
+        """Fake spread / real spread of each group that has a real spread, by group name
+        (empty when nothing can be compared)."""
         if self.probe is None:  # built once, on the first check
             sampler = (lambda n, rng: trainer.G.sample_z(n, "cpu", rng))
             self.probe = build_probe(trainer.dataset, sampler, self.per_group,
                                      self.max_groups, self.real_per_group, self.seed)
             if self.probe is None:
                 self.active = False
-                return float("nan")
+                return {}
         p = self.probe
         fake = grouped_pairwise_distance(self._samples(trainer), p.groups, len(p.real_spread))
-        valid = p.real_spread > MIN_SPREAD
-        return float((fake[valid] / p.real_spread[valid]).mean())
+        return {name: float(f / r) for name, f, r in zip(p.names, fake, p.real_spread)
+                if r > MIN_SPREAD}
+
+    def diversity_ratio(self, trainer) -> float:
+        """Mean over groups of fake spread / real spread (NaN when nothing to compare)."""
+        ratios = self.group_ratios(trainer)
+        return sum(ratios.values()) / len(ratios) if ratios else float("nan")
 
     def _samples(self, trainer) -> torch.Tensor:
         # the trained G, not the EMA sampler: early on, an average over a fast-moving
@@ -172,16 +187,21 @@ class CollapseMonitor(Callback):
 
     def check(self, trainer) -> dict | None:
         """Measure, log a record and warn if due; returns the record (None if idle)."""
-        ratio = self.diversity_ratio(trainer)
+        ratios = self.group_ratios(trainer)
         if not self.active:
             return None
+        ratio = sum(ratios.values()) / len(ratios)
+        least = min(ratios, key=ratios.get)
         state = trainer.extra_state.setdefault(STATE_KEY, {"warned": False, "low": 0})
-        low = ratio < self.threshold and trainer.step >= self.warmup
+        low = min(ratio, ratios[least]) < self.threshold and trainer.step >= self.warmup
         state["low"] = state["low"] + 1 if low else 0
         record = {"step": trainer.step, "kind": KIND, "diversity_ratio": round(ratio, 4)}
+        if len(ratios) > 1:
+            record.update(diversity_ratio_min=round(ratios[least], 4), least_varied=least)
         if state["low"] >= self.patience and not state["warned"]:
             state["warned"] = True
-            message = self.message(trainer, ratio)
+            message = (self.message(trainer, ratio) if ratio < self.threshold
+                       else self.message(trainer, ratios[least], least))
             record.update(warning=KIND, message=message)
             self._announce(trainer, message)
         self._log(trainer, record)
@@ -189,15 +209,21 @@ class CollapseMonitor(Callback):
 
     # ------------------------------------------------------------------ reporting
 
-    def message(self, trainer, ratio: float) -> str:
-        """The one-line warning, with remedies that the run's config does not use yet."""
+    def message(self, trainer, ratio: float, group: str | None = None) -> str:
+        """The one-line warning, with remedies that the run's config does not use yet;
+        ``group``: the one group that collapsed while the mean looks healthy."""
         scope = f" {self.probe.scope}" if self.probe and self.probe.scope else ""
         tips = _remedies(getattr(trainer, "cfg", None), self.probe is not None
                          and self.probe.cond is not None)
         samples = trainer.run_dir / "samples"
-        return (f"{WARNING_PREFIX}step {trainer.step}: the generator's samples{scope} are "
-                f"{ratio:.2f}x as varied as real images (mode collapse: it ignores its "
-                f"noise z); try {', '.join(tips)}, and look at {samples}/")
+        if group is None:
+            what = (f"the generator's samples{scope} are {ratio:.2f}x as varied as real "
+                    f"images (mode collapse: it ignores its noise z)")
+        else:
+            what = (f"the generator's samples of {group!r} are {ratio:.2f}x as varied as "
+                    f"real ones (that one collapsed while the others vary)")
+        return (f"{WARNING_PREFIX}step {trainer.step}: {what}; try {', '.join(tips)}, and "
+                f"look at {samples}/")
 
     def _announce(self, trainer, message: str) -> None:
         progress = trainer.callback(ProgressBar)

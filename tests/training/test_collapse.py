@@ -127,6 +127,35 @@ def test_warning_goes_above_the_progress_bar_and_marks_it(tmp_path, capsys):
     assert len([line for line in err.splitlines() if line.startswith(WARNING)]) == 1
 
 
+class OneClassCollapsed(RealImages):
+    """Real images of every class, but one image, repeated, for class ``collapsed``."""
+
+    def __init__(self, dataset, z_dim: int, collapsed: int):
+        super().__init__(dataset, z_dim)
+        self.collapsed = collapsed
+
+    def forward(self, z, cond=None, source=None):
+        out = super().forward(z, cond, source)
+        rows = (cond.argmax(1) == self.collapsed).nonzero().flatten()
+        out[rows] = out[rows[:1]]
+        return out
+
+
+def test_one_collapsed_class_is_named_though_the_mean_looks_healthy(tmp_path, capsys):
+    trainer = _trainer(tmp_path)
+    names = trainer.dataset.class_names
+    trainer.G = OneClassCollapsed(trainer.dataset, trainer.G.z_dim, collapsed=5)
+    _drive(trainer, range(250, 1501, 250))
+    records = _records(tmp_path)
+    assert all(r["diversity_ratio"] > 0.7 for r in records)  # the mean hides it
+    assert all(r["diversity_ratio_min"] < 0.05 and r["least_varied"] == names[5]
+               for r in records)
+    warnings = [r for r in records if "warning" in r]
+    assert [r["step"] for r in warnings] == [1000]
+    assert f"samples of {names[5]!r} are 0.00x" in warnings[0]["message"]
+    assert warnings[0]["message"] in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("labels", ["class", "multi", "none"])
 def test_ratio_is_near_one_and_silent_when_samples_are_real_images(tmp_path, capsys, labels):
     trainer = _trainer(tmp_path, labels)
@@ -135,6 +164,7 @@ def test_ratio_is_near_one_and_silent_when_samples_are_real_images(tmp_path, cap
     records = _records(tmp_path)
     ratios = [r["diversity_ratio"] for r in records]
     assert len(ratios) == 10 and not any("warning" in r for r in records)
+    assert all(r.get("diversity_ratio_min", r["diversity_ratio"]) > 0.4 for r in records)
     assert 0.85 < sum(ratios) / len(ratios) < 1.15
     assert all(0.6 < r < 1.4 for r in ratios)
     assert WARNING not in capsys.readouterr().err
