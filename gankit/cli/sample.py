@@ -17,6 +17,8 @@ def add_parser(sub) -> None:
                       help="draw this class (conditional models)")
     cond.add_argument("--conditions", metavar="FILE.json",
                       help="a JSON list of object-name lists (iCLEVR test.json); one image each")
+    p.add_argument("--code", type=int, metavar="K",
+                   help="draw every image with latent code K (runs with model.latent_codes)")
     p.add_argument("--best", type=int, metavar="N",
                    help="keep the N most convincing of --n samples (best first)")
     p.add_argument("--rank-by", choices=["discriminator", "evaluator"], default="discriminator",
@@ -50,7 +52,7 @@ def run(args) -> int:
         cond = run.default_conditions(n, args.seed)
     if n <= 0:
         raise GankitError(f"{args.conditions} holds no conditions")
-    images = run.sample(n, cond, seed=args.seed)
+    images = run.sample(n, cond, seed=args.seed, code=args.code)
     if args.best is not None:
         images, cond = _best(args, run, images, cond)
     if run.spec.kind == "points":

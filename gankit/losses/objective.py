@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 
 from gankit.config import LossConfig
 from gankit.data.base import Batch
@@ -111,13 +112,25 @@ class GANObjective(Objective):
                                if cfg.recon != "none" else None)
         self.gamma_factor = 1.0
         self.d_calls = 0
+        #: the latent codes (InfoGAN) of the latest fakes :meth:`fake` made
+        self.codes: torch.Tensor | None = None
 
     def fake(self, G: Generator, batch: Batch) -> torch.Tensor:
         """Fakes conditioned like ``batch`` (fresh latents from the objective's RNG)."""
         n, device = batch.x.shape[0], batch.x.device
         z = None if G.z_dim == 0 else self.shard.draw(
             lambda m: G.sample_z(m, device, self.noise), n)
+        self.codes = G.codes_of(z) if G.latent_codes else None
         return G(z, batch.cond, batch.source)
+
+    def _code_loss(self, out, stats: Stats, key: str) -> torch.Tensor | float:
+        """InfoGAN's term: how badly D's code head recovers the latest fakes' codes (the
+        fakes passed to :meth:`d_loss` / :meth:`g_loss` are always the latest made)."""
+        if out.info is None or self.codes is None or self.cfg.info_weight == 0:
+            return 0.0
+        info = F.cross_entropy(out.info.float(), self.codes)
+        stats[key] = info.detach()
+        return self.cfg.info_weight * info
 
     def d_loss(self, G: Generator, D: Discriminator, batch: Batch,
                fake: torch.Tensor | None = None) -> tuple[torch.Tensor, Stats]:
@@ -144,6 +157,7 @@ class GANObjective(Objective):
                     fake_out.aux, batch.cond, self.multi_label)
             loss = loss + self.cfg.aux_weight * aux
             stats["loss_d_aux"] = aux.detach()
+        loss = loss + self._code_loss(fake_out, stats, "loss_d_info")
         penalties, penalty_stats = self._penalties(D, batch, fake)
         self.d_calls += 1
         return loss + penalties, {**stats, **penalty_stats}
@@ -192,6 +206,7 @@ class GANObjective(Objective):
             aux = classification_loss(out.aux, batch.cond, self.multi_label)
             loss = loss + self.cfg.aux_weight * aux
             stats["loss_g_aux"] = aux.detach()
+        loss = loss + self._code_loss(out, stats, "loss_g_info")
         if self.reconstruction is not None and self.cfg.recon_weight > 0:
             recon = self.reconstruction(fake, batch.x)
             loss = loss + self.cfg.recon_weight * recon

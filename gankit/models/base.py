@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from gankit.models.conditioning import reset_condition_parameters
@@ -41,10 +42,12 @@ class DOutput(NamedTuple):
 
     score: realness logits/critic values, ``[N]`` or patch map ``[N, 1, h, w]``.
     aux: auxiliary class logits ``[N, K]`` (ACGAN head) or ``None``.
+    info: logits ``[N, K]`` of the latent code (InfoGAN head) or ``None``.
     """
 
     score: torch.Tensor
     aux: torch.Tensor | None = None
+    info: torch.Tensor | None = None
 
 
 class PassesAttributes:
@@ -65,9 +68,12 @@ class Generator(nn.Module):
     Subclasses set ``z_dim`` (0 when the model takes no noise, e.g. pix2pix), and
     ``channels_last_on_cpu`` false where training on a CPU was measured slower with
     channels-last weights (the trainer's :func:`~gankit.training.components.place`).
+    ``latent_codes`` (K, set by the model builder) makes the last K of z's dimensions a
+    one-hot categorical code (InfoGAN).
     """
 
     z_dim: int = 0
+    latent_codes: int = 0
     channels_last_on_cpu: bool = True
 
     def forward(self, z: torch.Tensor | None, cond: torch.Tensor | None = None,
@@ -76,12 +82,28 @@ class Generator(nn.Module):
 
     def sample_z(self, n: int, device: torch.device | str = "cpu",
                  generator: torch.Generator | None = None) -> torch.Tensor | None:
-        """Standard normal latents ``[n, z_dim]`` or ``None`` for noise-free models."""
+        """Standard normal latents ``[n, z_dim]`` or ``None`` for noise-free models; with
+        ``latent_codes`` K, the last K columns hold a uniformly drawn one-hot code."""
         if self.z_dim == 0:
             return None
         gen_device = generator.device if generator is not None else device
         z = torch.randn(n, self.z_dim, generator=generator, device=gen_device)
+        if self.latent_codes:
+            codes = torch.randint(self.latent_codes, (n,), generator=generator,
+                                  device=gen_device)
+            z = with_code(z, codes, self.latent_codes)
         return z.to(device)
+
+    def codes_of(self, z: torch.Tensor) -> torch.Tensor:
+        """The categorical code ``[n]`` (indices) held in latents from :meth:`sample_z`."""
+        return z[:, -self.latent_codes:].argmax(dim=1)
+
+
+def with_code(z: torch.Tensor, codes: torch.Tensor | int, k: int) -> torch.Tensor:
+    """``z`` with its last ``k`` columns replaced by the one-hot ``codes`` (an index per
+    row, or one index for all)."""
+    codes = torch.as_tensor(codes, device=z.device).expand(len(z))
+    return torch.cat([z[:, :-k], F.one_hot(codes, k).to(z.dtype)], dim=1)
 
 
 class Discriminator(nn.Module):

@@ -26,6 +26,7 @@ class DiscriminatorHeads(nn.Module):
         self.score = nn.Linear(features, 1)
         self.projection = ProjectionHead(num_classes, features) if projection else None
         self.aux = nn.Linear(features, num_classes) if aux_classifier else None
+        self.info: nn.Linear | None = None
         if (projection or aux_classifier) and num_classes <= 0:
             raise GankitError("a projection or auxiliary-classifier discriminator needs "
                               "labelled data; set data.labels to class or multi")
@@ -37,4 +38,9 @@ class DiscriminatorHeads(nn.Module):
                 raise ValueError("projection discriminator needs the condition")
             score = score + self.projection(phi, cond)
         aux = self.aux(phi) if self.aux is not None else None
-        return DOutput(score, aux)
+        info = self.info(phi) if self.info is not None else None
+        return DOutput(score, aux, info)
+
+    def add_code_head(self, codes: int) -> None:
+        """Add InfoGAN's head ``Q(c | x)``: logits of a ``codes``-way latent code."""
+        self.info = nn.Linear(self.score.in_features, codes)

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from typing import Callable
 
-
 from gankit.config import ModelConfig
 from gankit.errors import GankitError
 from gankit.models.base import DataSpec, Discriminator, Generator
 from gankit.models.biggan import BigGANDiscriminator, BigGANGenerator
 from gankit.models.cyclegan import build_cycle_discriminator, build_cycle_generator
 from gankit.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from gankit.models.encoder_decoder import build_encoder_decoder, build_encoder_decoder_discriminator
+from gankit.models.heads import DiscriminatorHeads
 from gankit.models.layers import apply_spectral_norm
-from gankit.models.encoder_decoder import (build_encoder_decoder,
-                                           build_encoder_decoder_discriminator)
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator
 from gankit.models.patchgan import build_patchgan
 from gankit.models.r3gan import R3GANDiscriminator, R3GANGenerator
@@ -45,9 +44,10 @@ def _mlp_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
 
 @GENERATORS.register("dcgan")
 def _dcgan_g(cfg: ModelConfig, spec: DataSpec) -> Generator:
-    """DCGAN transposed-conv generator, 16–256 px"""
+    """DCGAN transposed-conv generator, 16–256 px (options: upsample transposed | nearest)"""
     _require_images(spec, "dcgan")
-    return DCGANGenerator(spec, cfg.z_dim, cfg.g_width, cfg.g_norm, cfg.g_cond, cfg.embed_dim)
+    return DCGANGenerator(spec, cfg.z_dim, cfg.g_width, cfg.g_norm, cfg.g_cond, cfg.embed_dim,
+                          **_options(cfg, "dcgan"))
 
 
 @DISCRIMINATORS.register("dcgan")
@@ -164,10 +164,15 @@ OPTION_KEYS: dict[str, tuple[str, ...]] = {
     "encoder-decoder": ("pretrained",),
     "dropout-conv": ("use_source",),
     "cyclegan": ("blocks", "dropout", "n_layers"),
+    "dcgan": ("upsample",),
     "resnet": (),
     "biggan": ("attention",),
     "r3gan": ("blocks", "group_channels", "expansion"),
 }
+
+
+#: options of an architecture's generator that its discriminator does not take
+GENERATOR_ONLY_OPTIONS = {"upsample"}
 
 
 def _options(cfg: ModelConfig, arch: str) -> dict:
@@ -192,7 +197,8 @@ def check_options(cfg: ModelConfig) -> None:
         raise GankitError(f"model.{ignored[0]} applies to "
                           f"{', '.join(CONFIGURABLE_CONDITIONING)} networks only; "
                           "image-to-image networks take the label as input maps")
-    known = set(OPTION_KEYS.get(cfg.generator, ())) | set(OPTION_KEYS.get(cfg.discriminator, ()))
+    known = (set(OPTION_KEYS.get(cfg.generator, ()))
+             | set(OPTION_KEYS.get(cfg.discriminator, ())) - GENERATOR_ONLY_OPTIONS)
     unknown = sorted(set(cfg.options) - known)
     if unknown:
         raise GankitError(f"model.options.{unknown[0]} is not an option of "
@@ -207,12 +213,28 @@ def _require_images(spec: DataSpec, arch: str) -> None:
 
 
 def build_generator(cfg: ModelConfig, spec: DataSpec) -> Generator:
-    """The generator named by ``cfg.generator``."""
-    return GENERATORS.get(cfg.generator)(cfg, spec)
+    """The generator named by ``cfg.generator`` (its last ``cfg.latent_codes`` latent
+    dimensions a one-hot code when that is set)."""
+    G = GENERATORS.get(cfg.generator)(cfg, spec)
+    if cfg.latent_codes:
+        if cfg.latent_codes >= G.z_dim:
+            raise GankitError(f"model.latent_codes={cfg.latent_codes} needs a larger z: the "
+                              f"code takes that many of z's {G.z_dim} dimensions; set "
+                              f"model.z_dim above {cfg.latent_codes}")
+        G.latent_codes = cfg.latent_codes
+    return G
 
 
 def build_discriminator(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
-    """The discriminator named by ``cfg.discriminator`` (spectral norm on every conv and
-    linear weight when ``cfg.spectral_norm``, whatever the architecture)."""
+    """The discriminator named by ``cfg.discriminator`` (with InfoGAN's code head when
+    ``cfg.latent_codes`` is set; spectral norm on every conv and linear weight when
+    ``cfg.spectral_norm``, whatever the architecture)."""
     D = DISCRIMINATORS.get(cfg.discriminator)(cfg, spec)
+    if cfg.latent_codes:
+        heads = getattr(D, "heads", None)
+        if not isinstance(heads, DiscriminatorHeads):
+            raise GankitError(f"model.latent_codes needs a discriminator with a code head "
+                              f"({', '.join(CONFIGURABLE_CONDITIONING)}), not "
+                              f"{cfg.discriminator!r}")
+        heads.add_code_head(cfg.latent_codes)
     return apply_spectral_norm(D) if cfg.spectral_norm else D

@@ -63,8 +63,12 @@ def input_spec(G: Generator, spec: DataSpec, batch: int | str = BATCH) -> list[d
     """Name, shape and meaning of each graph input (``batch``: the first dimension)."""
     inputs = []
     if G.z_dim > 0:
+        meaning = "standard normal noise"
+        if G.latent_codes:
+            meaning += (f"; its last {G.latent_codes} columns a one-hot latent code "
+                        "(InfoGAN), not noise")
         inputs.append({"name": "z", "shape": [batch, G.z_dim], "dtype": "float32",
-                       "meaning": "standard normal noise"})
+                       "meaning": meaning})
     if spec.num_classes > 0:
         kind = "multi-hot object rows" if spec.multi_label else "one-hot class rows"
         inputs.append({"name": "cond", "shape": [batch, spec.num_classes], "dtype": "float32",
@@ -91,7 +95,7 @@ def example_inputs(G: Generator, spec: DataSpec, n: int = 2, seed: int = 0) -> d
     rng = torch.Generator().manual_seed(seed)
     out = {}
     if G.z_dim > 0:
-        out["z"] = torch.randn(n, G.z_dim, generator=rng)
+        out["z"] = G.sample_z(n, "cpu", rng)  # an InfoGAN code sits in its last columns
     if spec.num_classes > 0:
         out["cond"] = F.one_hot(torch.arange(n) % spec.num_classes, spec.num_classes).float()
     if spec.source_channels > 0:

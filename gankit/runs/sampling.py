@@ -13,13 +13,15 @@ from gankit.data.iclevr import read_conditions
 from gankit.data.loader import condition_vectors
 from gankit.errors import GankitError
 from gankit.models import DataSpec, Generator
+from gankit.models.base import with_code
 
 
 @torch.no_grad()
 def generate_batches(G: Generator, n: int, cond: torch.Tensor | None = None,
                      source: torch.Tensor | None = None, seed: int = 0, batch_size: int = 256,
                      device: str | torch.device = "cpu",
-                     z: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
+                     z: torch.Tensor | None = None,
+                     code: int | None = None) -> Iterator[torch.Tensor]:
     """Yield float images in [-1, 1] on the CPU, ``n`` in all, ``batch_size`` at a time.
 
     Args:
@@ -31,6 +33,7 @@ def generate_batches(G: Generator, n: int, cond: torch.Tensor | None = None,
         batch_size: images per forward pass.
         device: where ``G`` runs.
         z: ``[n, ...]`` noise to use instead of seeded draws (fixed grids).
+        code: draw every image with this latent code (InfoGAN: ``G.latent_codes`` > 0).
     """
     rng = torch.Generator().manual_seed(seed)
     was_training = G.training
@@ -40,6 +43,8 @@ def generate_batches(G: Generator, n: int, cond: torch.Tensor | None = None,
             m = min(batch_size, n - start)
             noise = (G.sample_z(m, device, rng) if z is None
                      else z[start:start + m].to(device))
+            if code is not None:
+                noise = with_code(noise, code, G.latent_codes)
             c = None if cond is None else cond[start:start + m].to(device)
             s = None if source is None else source[start:start + m].to(device)
             yield G(noise, c, s).float().cpu()

@@ -187,20 +187,31 @@ class TrainedRun:
 
     def batches(self, n: int, cond: torch.Tensor | None = None,
                 source: torch.Tensor | None = None, seed: int = 0,
-                batch_size: int = 256):
+                batch_size: int = 256, code: int | None = None):
         """Float images in [-1, 1] in batches (see :func:`generate_batches`);
-        ``source`` is uint8 sketches at the model's resolution."""
+        ``source`` is uint8 sketches at the model's resolution; ``code`` fixes the latent
+        code of an InfoGAN run."""
         self._check_inputs(n, cond, source)
+        if code is not None:
+            k = self.generator.latent_codes
+            if not k:
+                raise GankitError("this model has no latent code (model.latent_codes); "
+                                  "drop --code")
+            if not 0 <= code < k:
+                raise GankitError(f"--code {code} is out of range; this model's codes are "
+                                  f"0..{k - 1}")
         src = None if source is None else to_unit(source)
-        return generate_batches(self.generator, n, cond, src, seed, batch_size, self.device)
+        return generate_batches(self.generator, n, cond, src, seed, batch_size, self.device,
+                                code=code)
 
     def sample(self, n: int, cond: torch.Tensor | None = None,
                source: torch.Tensor | None = None, seed: int = 0,
-               batch_size: int = 256) -> torch.Tensor:
-        """``n`` float images in [-1, 1] ``[n, C, H, W]`` (or 2-D points), on the CPU."""
+               batch_size: int = 256, code: int | None = None) -> torch.Tensor:
+        """``n`` float images in [-1, 1] ``[n, C, H, W]`` (or 2-D points), on the CPU;
+        ``code`` fixes the latent code of an InfoGAN run."""
         if n <= 0:
             raise ValueError(f"n must be positive, got {n}")
-        return torch.cat(list(self.batches(n, cond, source, seed, batch_size)))
+        return torch.cat(list(self.batches(n, cond, source, seed, batch_size, code)))
 
     def _check_inputs(self, n: int, cond, source) -> None:
         if self.conditional != (cond is not None):

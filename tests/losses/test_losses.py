@@ -127,3 +127,39 @@ def test_acgan_loss_is_the_sum_of_its_parts(multi, fake_weight):
     adv = F.softplus(-real_out.score).mean() + F.softplus(fake_out.score).mean()
     assert torch.allclose(loss, adv + 0.7 * cls, rtol=1e-5)
     assert torch.allclose(stats["loss_d_aux"], cls, rtol=1e-5)
+
+
+def test_infogan_code_term_is_the_cross_entropy_of_the_fakes_codes():
+    torch.manual_seed(0)
+    spec = DataSpec("image", 3, 16)
+    cfg = ModelConfig(g_width=8, d_width=8, d_norm="layer", latent_codes=3)
+    G, D = build_generator(cfg, spec).eval(), build_discriminator(cfg, spec).eval()
+    batch = Batch(torch.rand(6, 3, 16, 16) * 2 - 1)
+    objective = GANObjective(LossConfig(info_weight=0.4), False, torch.Generator().manual_seed(5))
+    d_loss, d_stats = objective.d_loss(G, D, batch)
+    z = G.sample_z(6, generator=torch.Generator().manual_seed(5))
+    codes = z[:, -3:].argmax(1)
+    assert torch.equal(objective.codes, codes)
+    real_out, fake_out = D(batch.x), D(G(z))
+    info = F.cross_entropy(fake_out.info, codes)
+    adv = F.softplus(-real_out.score).mean() + F.softplus(fake_out.score).mean()
+    assert torch.allclose(d_loss, adv + 0.4 * info, rtol=1e-5)
+    assert torch.allclose(d_stats["loss_d_info"], info, rtol=1e-5)
+    fake = objective.fake(G, batch)  # the G phase reuses the latest fakes and their codes
+    g_loss, g_stats = objective.g_loss(G, D, batch, fake)
+    out = D(fake)
+    expect = F.softplus(-out.score).mean() + 0.4 * F.cross_entropy(out.info, objective.codes)
+    assert torch.allclose(g_loss, expect, rtol=1e-5)
+    assert "loss_g_info" in g_stats
+
+
+def test_infogan_term_is_absent_without_codes_or_weight():
+    spec = DataSpec("image", 3, 16)
+    batch = Batch(torch.rand(4, 3, 16, 16) * 2 - 1)
+    for latent_codes, weight in ((0, 1.0), (3, 0.0)):
+        cfg = ModelConfig(g_width=8, d_width=8, d_norm="layer", latent_codes=latent_codes)
+        G, D = build_generator(cfg, spec), build_discriminator(cfg, spec)
+        objective = GANObjective(LossConfig(info_weight=weight), False,
+                                 torch.Generator().manual_seed(5))
+        assert "loss_d_info" not in objective.d_loss(G, D, batch)[1]
+        assert "loss_g_info" not in objective.g_loss(G, D, batch)[1]
