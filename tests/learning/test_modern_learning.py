@@ -3,7 +3,8 @@ each must draw the asked-for class far above chance (1/24), judged by the shippe
 evaluator. Figures seen when these were written are beside the thresholds (2-core CPU,
 2 threads, seed 0); CPU-sized widths, so each runs in about a minute. (`r3gan` is
 not among them: no CPU-sized R3GAN has yet drawn the asked-for class reliably within
-minutes; benchmarks/RESULTS.md, "R3GAN on a CPU".)
+minutes; benchmarks/RESULTS.md, "R3GAN on a CPU". Its loss, RpGAN + R1 + R2, has a
+learning test on the 25-mode grid in test_toy_learning.py.)
 """
 
 import torch
