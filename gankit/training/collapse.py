@@ -197,7 +197,7 @@ class CollapseMonitor(Callback):
         if state["low"] >= self.patience and not state["warned"]:
             state["warned"] = True
             message = (self.message(trainer, ratio) if ratio < self.threshold
-                       else self.message(trainer, ratios[least], least))
+                       else self.message(trainer, ratios[least], least, ratio))
             record.update(warning=KIND, message=message)
             self._announce(trainer, message)
         self._log(trainer, record)
@@ -205,9 +205,10 @@ class CollapseMonitor(Callback):
 
     # ------------------------------------------------------------------ reporting
 
-    def message(self, trainer, ratio: float, group: str | None = None) -> str:
+    def message(self, trainer, ratio: float, group: str | None = None,
+                mean: float | None = None) -> str:
         """The one-line warning, with remedies that the run's config does not use yet;
-        ``group``: the one group that collapsed while the mean looks healthy."""
+        ``group``: the group that collapsed while the ``mean`` over groups did not."""
         scope = f" {self.probe.scope}" if self.probe and self.probe.scope else ""
         tips = _remedies(getattr(trainer, "cfg", None), self.probe is not None
                          and self.probe.cond is not None)
@@ -217,7 +218,8 @@ class CollapseMonitor(Callback):
                     f"images (mode collapse: it ignores its noise z)")
         else:
             what = (f"the generator's samples of {group!r} are {ratio:.2f}x as varied as "
-                    f"real ones (that one collapsed while the others vary)")
+                    f"real ones (mode collapse in that class; the mean over the classes: "
+                    f"{mean:.2f}x)")
         return (f"{WARNING_PREFIX}step {trainer.step}: {what}; try {', '.join(tips)}, and "
                 f"look at {samples}/")
 

@@ -152,7 +152,9 @@ def test_one_collapsed_class_is_named_though_the_mean_looks_healthy(tmp_path, ca
                for r in records)
     warnings = [r for r in records if "warning" in r]
     assert [r["step"] for r in warnings] == [1000]
-    assert f"samples of {names[5]!r} are 0.00x" in warnings[0]["message"]
+    message = warnings[0]["message"]
+    assert f"samples of {names[5]!r} are 0.00x" in message
+    assert f"the mean over the classes: {warnings[0]['diversity_ratio']:.2f}x" in message
     assert warnings[0]["message"] in capsys.readouterr().err
 
 
