@@ -38,7 +38,9 @@ class ModelConfig:
     ``d_cond``: none | onehot | embedding | channel | projection.
     ``aux_classifier``: an ACGAN head on D. ``d_norm``: batch | layer | instance | none.
     ``latent_codes``: K > 0 makes the last K of z's dimensions a one-hot categorical code
-    that D's extra head must recover from the fakes (InfoGAN, Chen et al. 2016).
+    that D's extra head must recover from the fakes (InfoGAN, Chen et al. 2016);
+    ``code_head``: shared (that head on D's features, as InfoGAN) | coarse (a small
+    network of its own that sees the image pooled to 8×8, so the code must be visible).
     """
 
     generator: str = "dcgan"
@@ -56,6 +58,7 @@ class ModelConfig:
     spectral_norm: bool = False
     d_dropout: float = bounded(0.0, min=0, below=1)
     latent_codes: int = bounded(0, min=0)
+    code_head: str = "shared"
     options: dict = field(default_factory=dict)
 
 
@@ -75,7 +78,9 @@ class LossConfig:
     ``objective``: gan (one G, one D) | cycle (CycleGAN's two of each, unpaired data,
     which reads ``cycle_weight`` λ, ``identity_weight`` as a fraction of λ and the
     ``history`` pool size). ``info_weight``: λ of InfoGAN's code-recovery term
-    (with ``model.latent_codes``).
+    (with ``model.latent_codes``). ``aux_mode``: how the auxiliary classifier is
+    trained, from :data:`~gankit.losses.auxiliary.AUX_MODES`: acgan | tac | adc;
+    ``twin_weight``: weight of the twin classifier's term in G's loss (tac).
     """
 
     name: str = "ns"
@@ -93,6 +98,8 @@ class LossConfig:
     identity_weight: float = bounded(0.5, min=0)
     history: int = bounded(50, min=0)
     info_weight: float = bounded(1.0, min=0)
+    aux_mode: str = "acgan"
+    twin_weight: float = bounded(1.0, min=0)
 
 
 @dataclass

@@ -18,8 +18,9 @@ import torch.nn.functional as F
 from gankit.config import LossConfig
 from gankit.data.base import Batch
 from gankit.losses.adversarial import build_adversarial_loss
-from gankit.losses.regularizers import (RECONSTRUCTION_LOSSES, Augment, classification_loss,
-                                        clip_weights, gradient_penalty, zero_centred_penalty)
+from gankit.losses.auxiliary import AUX_MODES
+from gankit.losses.regularizers import (RECONSTRUCTION_LOSSES, Augment, clip_weights,
+                                        gradient_penalty, zero_centred_penalty)
 from gankit.models.base import DataSpec, Discriminator, Generator
 from gankit.precision import full_precision
 from gankit.registry import Registry
@@ -106,6 +107,7 @@ class GANObjective(Objective):
         self.cfg = cfg
         self.adversarial = build_adversarial_loss(cfg.name)
         self.multi_label = multi_label
+        self.aux_mode = AUX_MODES.get(cfg.aux_mode)
         self.noise = noise
         self.augment = augment
         self.reconstruction = (RECONSTRUCTION_LOSSES.get(cfg.recon)
@@ -151,10 +153,8 @@ class GANObjective(Objective):
                  **self._augment_feedback(real_out.score.detach())}
         loss = adv
         if real_out.aux is not None:
-            aux = classification_loss(real_out.aux, batch.cond, self.multi_label)
-            if self.cfg.aux_fake_weight > 0:
-                aux = aux + self.cfg.aux_fake_weight * classification_loss(
-                    fake_out.aux, batch.cond, self.multi_label)
+            aux = self.aux_mode.d_loss(real_out, fake_out, batch.cond, self.multi_label,
+                                       self.cfg)
             loss = loss + self.cfg.aux_weight * aux
             stats["loss_d_aux"] = aux.detach()
         loss = loss + self._code_loss(fake_out, stats, "loss_d_info")
@@ -203,7 +203,7 @@ class GANObjective(Objective):
         loss = self.adversarial.g_loss(out.score, real_score)
         stats = {"loss_g": loss.detach()}
         if out.aux is not None:
-            aux = classification_loss(out.aux, batch.cond, self.multi_label)
+            aux = self.aux_mode.g_loss(out, batch.cond, self.multi_label, self.cfg)
             loss = loss + self.cfg.aux_weight * aux
             stats["loss_g_aux"] = aux.detach()
         loss = loss + self._code_loss(out, stats, "loss_g_info")

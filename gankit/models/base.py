@@ -43,11 +43,14 @@ class DOutput(NamedTuple):
     score: realness logits/critic values, ``[N]`` or patch map ``[N, 1, h, w]``.
     aux: auxiliary class logits ``[N, K]`` (ACGAN head) or ``None``.
     info: logits ``[N, K]`` of the latent code (InfoGAN head) or ``None``.
+    twin: the auxiliary classifier's second K logits (``loss.aux_mode`` tac / adc) or
+    ``None``.
     """
 
     score: torch.Tensor
     aux: torch.Tensor | None = None
     info: torch.Tensor | None = None
+    twin: torch.Tensor | None = None
 
 
 class PassesAttributes:
@@ -89,9 +92,9 @@ class Generator(nn.Module):
         gen_device = generator.device if generator is not None else device
         z = torch.randn(n, self.z_dim, generator=generator, device=gen_device)
         if self.latent_codes:
-            codes = torch.randint(self.latent_codes, (n,), generator=generator,
-                                  device=gen_device)
-            z = with_code(z, codes, self.latent_codes)
+            # the argmax of K i.i.d. normals is uniform over K; drawing nothing else keeps
+            # the draws of n latents the same whether made at once or in batches
+            z = with_code(z, self.codes_of(z), self.latent_codes)
         return z.to(device)
 
     def codes_of(self, z: torch.Tensor) -> torch.Tensor:

@@ -27,6 +27,7 @@ class DiscriminatorHeads(nn.Module):
         self.projection = ProjectionHead(num_classes, features) if projection else None
         self.aux = nn.Linear(features, num_classes) if aux_classifier else None
         self.info: nn.Linear | None = None
+        self.twin: nn.Linear | None = None
         if (projection or aux_classifier) and num_classes <= 0:
             raise GankitError("a projection or auxiliary-classifier discriminator needs "
                               "labelled data; set data.labels to class or multi")
@@ -39,8 +40,17 @@ class DiscriminatorHeads(nn.Module):
             score = score + self.projection(phi, cond)
         aux = self.aux(phi) if self.aux is not None else None
         info = self.info(phi) if self.info is not None else None
-        return DOutput(score, aux, info)
+        twin = self.twin(phi) if self.twin is not None else None
+        return DOutput(score, aux, info, twin)
 
     def add_code_head(self, codes: int) -> None:
         """Add InfoGAN's head ``Q(c | x)``: logits of a ``codes``-way latent code."""
         self.info = nn.Linear(self.score.in_features, codes)
+
+    def add_twin_head(self) -> None:
+        """Add a second K logits beside the auxiliary classifier's (TAC-GAN's twin
+        classifier, ADC-GAN's "fake of class k"; see :mod:`gankit.losses.auxiliary`)."""
+        if self.aux is None:
+            raise GankitError("loss.aux_mode tac / adc train an auxiliary classifier; set "
+                              "model.aux_classifier=true")
+        self.twin = nn.Linear(self.aux.in_features, self.aux.out_features)

@@ -11,6 +11,7 @@ from gankit.config import ModelConfig
 from gankit.errors import GankitError
 from gankit.models.base import DataSpec, Discriminator, Generator
 from gankit.models.biggan import BigGANDiscriminator, BigGANGenerator
+from gankit.models.coarse_code import CoarseCodeNet, WithCoarseCode
 from gankit.models.cyclegan import build_cycle_discriminator, build_cycle_generator
 from gankit.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gankit.models.encoder_decoder import build_encoder_decoder, build_encoder_decoder_discriminator
@@ -183,6 +184,8 @@ def _options(cfg: ModelConfig, arch: str) -> dict:
 #: architectures whose conditioning is chosen by ``g_cond`` / ``d_cond`` / ``aux_classifier``
 #: (the image-to-image ones always take the label as input maps)
 CONFIGURABLE_CONDITIONING = ("mlp", "dcgan", "resnet", "biggan", "r3gan")
+#: where InfoGAN's code head reads the fakes: D's features, or its own coarse view
+CODE_HEADS = ("shared", "coarse")
 
 
 def check_options(cfg: ModelConfig) -> None:
@@ -225,11 +228,28 @@ def build_generator(cfg: ModelConfig, spec: DataSpec) -> Generator:
     return G
 
 
-def build_discriminator(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
+def build_discriminator(cfg: ModelConfig, spec: DataSpec,
+                        twin_classifier: bool = False) -> Discriminator:
     """The discriminator named by ``cfg.discriminator`` (with InfoGAN's code head when
-    ``cfg.latent_codes`` is set; spectral norm on every conv and linear weight when
+    ``cfg.latent_codes`` is set, a twin of its auxiliary classifier with
+    ``twin_classifier``; spectral norm on every conv and linear weight when
     ``cfg.spectral_norm``, whatever the architecture)."""
     D = DISCRIMINATORS.get(cfg.discriminator)(cfg, spec)
+    if twin_classifier:
+        heads = getattr(D, "heads", None)
+        if not isinstance(heads, DiscriminatorHeads):
+            raise GankitError(f"loss.aux_mode tac / adc need a discriminator with "
+                              f"configurable heads ({', '.join(CONFIGURABLE_CONDITIONING)}), "
+                              f"not {cfg.discriminator!r}")
+        heads.add_twin_head()
+    if cfg.code_head not in CODE_HEADS:
+        raise GankitError(f"unknown model.code_head {cfg.code_head!r}; choose one of: "
+                          f"{', '.join(CODE_HEADS)}")
+    if cfg.latent_codes and cfg.code_head == "coarse":
+        _require_images(spec, "coarse code head")
+        D = apply_spectral_norm(D) if cfg.spectral_norm else D
+        return WithCoarseCode(D, CoarseCodeNet(spec.channels, spec.resolution,
+                                               cfg.latent_codes))
     if cfg.latent_codes:
         heads = getattr(D, "heads", None)
         if not isinstance(heads, DiscriminatorHeads):

@@ -23,6 +23,7 @@ import torch
 from gankit.config import Config, config_from_dict
 from gankit.data.base import Dataset, to_unit
 from gankit.errors import GankitError
+from gankit.losses.auxiliary import needs_twin
 from gankit.models import (
     DataSpec,
     Discriminator,
@@ -151,7 +152,8 @@ class TrainedRun:
             raise GankitError(f"{self.checkpoint} is an exported generator and holds no "
                               "discriminator; use its run folder or checkpoint instead")
         if self._discriminator is None:
-            D = build_discriminator(self.config.model, self.spec)
+            twin = needs_twin(self.config.loss, self.config.model, self.spec.multi_label)
+            D = build_discriminator(self.config.model, self.spec, twin)
             D.load_state_dict(self.state["discriminator"])
             self._discriminator = D.to(self.device).eval()
         return self._discriminator

@@ -252,6 +252,9 @@ def _remedies(cfg, conditional: bool) -> list[str]:
         tips.append("a projection discriminator (model.d_cond=projection)")
     if conditional and not getattr(model, "aux_classifier", False):
         tips.append("an auxiliary classifier on D (model.aux_classifier=true)")
+    elif conditional and getattr(loss, "aux_mode", "acgan") == "acgan":
+        # ACGAN's classifier rewards each class's easiest image (TAC-GAN's diagnosis)
+        tips.append("TAC-GAN's twin classifier (loss.aux_mode=tac)")
     tips.append("a lower D learning rate (optim.lr_d)")
     if not getattr(model, "spectral_norm", False):
         tips.append("spectral norm (model.spectral_norm=true)")

@@ -10,6 +10,7 @@ import torch
 from gankit.config import Config, LossConfig
 from gankit.errors import GankitError
 from gankit.losses import Objective, build_objective
+from gankit.losses.auxiliary import needs_twin
 from gankit.models import (
     DataSpec,
     Discriminator,
@@ -43,7 +44,8 @@ def build_components(cfg: Config, spec: DataSpec, device: torch.device) -> Compo
     check_objective(cfg)
     torch.manual_seed(cfg.train.seed)
     G = place(build_generator(cfg.model, spec), device)
-    D = place(build_discriminator(cfg.model, spec), device)
+    twin = needs_twin(cfg.loss, cfg.model, spec.multi_label)
+    D = place(build_discriminator(cfg.model, spec, twin), device)
     opt_g, opt_d = build_optimizers(G, D, cfg.optim)
     noise = torch.Generator().manual_seed(cfg.train.seed + 1)
     paired = spec.source_channels > 0 and cfg.loss.objective != "cycle"

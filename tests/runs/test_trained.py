@@ -65,3 +65,15 @@ def test_ranking_by_the_discriminator_puts_the_highest_scores_first(acgan_run):
     assert torch.equal(scores, run.discriminator_scores(images, cond))
     keep = best_of(scores, 5)
     assert scores[keep].tolist() == sorted(scores.tolist(), reverse=True)[:5]
+
+
+@pytest.mark.parametrize("mode", ["tac", "adc"])
+def test_a_discriminator_with_twin_or_coarse_code_heads_reopens(tiny_run, mode):
+    run_dir = tiny_run("acgan", f"loss.aux_mode={mode}", "model.latent_codes=4",
+                       "model.code_head=coarse", "model.d_cond=projection")
+    run = TrainedRun.open(run_dir)
+    D = run.discriminator()
+    x, cond = run.sample(3, run.class_condition("red cube", 3), seed=0), run.class_condition(
+        "red cube", 3)
+    out = D(x.to(run.device), cond.to(run.device))
+    assert out.aux.shape == out.twin.shape == (3, 24) and out.info.shape == (3, 4)

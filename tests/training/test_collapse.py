@@ -222,3 +222,10 @@ def test_remedies_leave_out_what_the_config_does_and_what_its_networks_cannot():
     assert "model.aux_classifier=true" in tips
     assert "model.g_cond=cbn" in " ".join(_remedies(
         load_config("cdcgan", ["model.g_cond=embedding"]), conditional=True))
+    assert "loss.aux_mode=tac" in tips_of("acgan")  # an ACGAN classifier: try its twin
+    assert "loss.aux_mode" not in tips_of("acgan", "loss.aux_mode=tac")
+    assert "loss.aux_mode" not in " ".join(_remedies(r3gan, conditional=True))
+
+
+def tips_of(preset: str, *overrides: str) -> str:
+    return " ".join(_remedies(load_config(preset, list(overrides)), conditional=True))
