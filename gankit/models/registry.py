@@ -245,6 +245,9 @@ def build_discriminator(cfg: ModelConfig, spec: DataSpec,
     if cfg.code_head not in CODE_HEADS:
         raise GankitError(f"unknown model.code_head {cfg.code_head!r}; choose one of: "
                           f"{', '.join(CODE_HEADS)}")
+    if cfg.code_head != "shared" and not cfg.latent_codes:
+        raise GankitError(f"model.code_head={cfg.code_head} reads a latent code; set "
+                          "model.latent_codes (e.g. 4) or leave model.code_head=shared")
     if cfg.latent_codes and cfg.code_head == "coarse":
         _require_images(spec, "coarse code head")
         D = apply_spectral_norm(D) if cfg.spectral_norm else D

@@ -116,5 +116,7 @@ def test_the_coarse_code_head_needs_images_a_multiple_of_8_wide():
     with pytest.raises(GankitError, match="image data"):
         build_discriminator(ModelConfig(generator="mlp", discriminator="mlp", latent_codes=4,
                                         code_head="coarse"), DataSpec("points", 2, 0))
+    with pytest.raises(GankitError, match="set model.latent_codes"):
+        build_discriminator(ModelConfig(code_head="coarse"), SPEC)
     with pytest.raises(GankitError, match="unknown model.code_head 'pixels'"):
         build_discriminator(ModelConfig(latent_codes=4, code_head="pixels"), SPEC)
