@@ -228,6 +228,15 @@ def build_generator(cfg: ModelConfig, spec: DataSpec) -> Generator:
     return G
 
 
+def _heads(D: Discriminator, cfg: ModelConfig, who_needs: str) -> DiscriminatorHeads:
+    """D's configurable heads, or a user error saying who needs them."""
+    heads = getattr(D, "heads", None)
+    if not isinstance(heads, DiscriminatorHeads):
+        raise GankitError(f"{who_needs} a discriminator with configurable heads "
+                          f"({', '.join(CONFIGURABLE_CONDITIONING)}), not {cfg.discriminator!r}")
+    return heads
+
+
 def build_discriminator(cfg: ModelConfig, spec: DataSpec,
                         twin_classifier: bool = False) -> Discriminator:
     """The discriminator named by ``cfg.discriminator`` (with InfoGAN's code head when
@@ -236,12 +245,7 @@ def build_discriminator(cfg: ModelConfig, spec: DataSpec,
     ``cfg.spectral_norm``, whatever the architecture)."""
     D = DISCRIMINATORS.get(cfg.discriminator)(cfg, spec)
     if twin_classifier:
-        heads = getattr(D, "heads", None)
-        if not isinstance(heads, DiscriminatorHeads):
-            raise GankitError(f"loss.aux_mode tac / adc need a discriminator with "
-                              f"configurable heads ({', '.join(CONFIGURABLE_CONDITIONING)}), "
-                              f"not {cfg.discriminator!r}")
-        heads.add_twin_head()
+        _heads(D, cfg, "loss.aux_mode tac / adc need").add_twin_head()
     if cfg.code_head not in CODE_HEADS:
         raise GankitError(f"unknown model.code_head {cfg.code_head!r}; choose one of: "
                           f"{', '.join(CODE_HEADS)}")
@@ -254,10 +258,5 @@ def build_discriminator(cfg: ModelConfig, spec: DataSpec,
         return WithCoarseCode(D, CoarseCodeNet(spec.channels, spec.resolution,
                                                cfg.latent_codes))
     if cfg.latent_codes:
-        heads = getattr(D, "heads", None)
-        if not isinstance(heads, DiscriminatorHeads):
-            raise GankitError(f"model.latent_codes needs a discriminator with a code head "
-                              f"({', '.join(CONFIGURABLE_CONDITIONING)}), not "
-                              f"{cfg.discriminator!r}")
-        heads.add_code_head(cfg.latent_codes)
+        _heads(D, cfg, "model.latent_codes needs").add_code_head(cfg.latent_codes)
     return apply_spectral_norm(D) if cfg.spectral_norm else D

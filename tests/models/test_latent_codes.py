@@ -76,7 +76,8 @@ def test_mlp_d_on_points_has_a_code_head():
 def test_codes_need_room_in_z_and_a_d_with_heads():
     with pytest.raises(GankitError, match="model.z_dim above 8"):
         build_generator(ModelConfig(z_dim=8, latent_codes=8), SPEC)
-    with pytest.raises(GankitError, match="code head"):
+    with pytest.raises(GankitError,
+                       match="model.latent_codes needs a discriminator with configurable heads"):
         build_discriminator(ModelConfig(discriminator="patchgan", latent_codes=4),
                             DataSpec("image", 3, 32, source_channels=3))
 
