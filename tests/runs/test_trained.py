@@ -73,7 +73,6 @@ def test_a_discriminator_with_twin_or_coarse_code_heads_reopens(tiny_run, mode):
                        "model.code_head=coarse", "model.d_cond=projection")
     run = TrainedRun.open(run_dir)
     D = run.discriminator()
-    x, cond = run.sample(3, run.class_condition("red cube", 3), seed=0), run.class_condition(
-        "red cube", 3)
-    out = D(x.to(run.device), cond.to(run.device))
+    cond = run.class_condition("red cube", 3)
+    out = D(run.sample(3, cond, seed=0).to(run.device), cond.to(run.device))
     assert out.aux.shape == out.twin.shape == (3, 24) and out.info.shape == (3, 4)
