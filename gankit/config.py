@@ -81,6 +81,8 @@ class LossConfig:
     (with ``model.latent_codes``). ``aux_mode``: how the auxiliary classifier is
     trained, from :data:`~gankit.losses.auxiliary.AUX_MODES`: acgan | tac | adc;
     ``twin_weight``: weight of the twin classifier's term in G's loss (tac).
+    ``mode_seeking``: weight of MSGAN's term (:mod:`gankit.losses.mode_seeking`), which
+    rewards G for drawing different images from different latents under one condition.
     """
 
     name: str = "ns"
@@ -100,6 +102,7 @@ class LossConfig:
     info_weight: float = bounded(1.0, min=0)
     aux_mode: str = "acgan"
     twin_weight: float = bounded(1.0, min=0)
+    mode_seeking: float = bounded(0.0, min=0)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from gankit.config import LossConfig
 from gankit.data.base import Batch
 from gankit.losses.adversarial import build_adversarial_loss
 from gankit.losses.auxiliary import AUX_MODES
+from gankit.losses.mode_seeking import mode_seeking_loss, paired_latents, paired_rows
 from gankit.losses.regularizers import (RECONSTRUCTION_LOSSES, Augment, clip_weights,
                                         gradient_penalty, zero_centred_penalty)
 from gankit.models.base import DataSpec, Discriminator, Generator
@@ -42,6 +43,8 @@ class Objective:
 
     augment: Augment | None = None
     shard: Shard = WHOLE
+    #: whether the G phase accepts the fakes of the last D step (saving a G forward)
+    shares_fakes: bool = True
 
     def fake(self, G: Generator, batch: Batch) -> torch.Tensor:
         raise NotImplementedError
@@ -114,14 +117,22 @@ class GANObjective(Objective):
                                if cfg.recon != "none" else None)
         self.gamma_factor = 1.0
         self.d_calls = 0
-        #: the latent codes (InfoGAN) of the latest fakes :meth:`fake` made
+        # mode seeking makes the G phase's fakes itself, in pairs
+        self.shares_fakes = cfg.mode_seeking == 0
+        #: the latents and latent codes (InfoGAN) of the latest fakes :meth:`fake` made
+        self.latents: torch.Tensor | None = None
         self.codes: torch.Tensor | None = None
 
-    def fake(self, G: Generator, batch: Batch) -> torch.Tensor:
-        """Fakes conditioned like ``batch`` (fresh latents from the objective's RNG)."""
+    def fake(self, G: Generator, batch: Batch, paired: bool = False) -> torch.Tensor:
+        """Fakes conditioned like ``batch`` (fresh latents from the objective's RNG);
+        ``paired``: the second half of the latents repeats the first half's code (see
+        :func:`~gankit.losses.mode_seeking.paired_latents`)."""
         n, device = batch.x.shape[0], batch.x.device
         z = None if G.z_dim == 0 else self.shard.draw(
             lambda m: G.sample_z(m, device, self.noise), n)
+        if paired and z is not None:
+            z = paired_latents(z, G.latent_codes)
+        self.latents = z
         self.codes = G.codes_of(z) if G.latent_codes else None
         return G(z, batch.cond, batch.source)
 
@@ -193,8 +204,13 @@ class GANObjective(Objective):
     def g_loss(self, G: Generator, D: Discriminator, batch: Batch,
                fake: torch.Tensor | None = None) -> tuple[torch.Tensor, Stats]:
         """G loss on a batch of fakes conditioned like ``batch`` (``fake``: reuse these,
-        still attached to G's graph)."""
-        if fake is None:
+        still attached to G's graph; ignored when mode seeking, whose fakes come in
+        pairs that share a condition: the batch's first half, twice)."""
+        seeking = self.cfg.mode_seeking > 0
+        if seeking:
+            batch = Batch(*(paired_rows(part) for part in batch))
+            fake = self.fake(G, batch, paired=True)
+        elif fake is None:
             fake = self.fake(G, batch)
         out = D(self._seen(fake), batch.cond, batch.source)
         real_score = None
@@ -202,6 +218,10 @@ class GANObjective(Objective):
             real_score = D(self._seen(batch.x), batch.cond, batch.source).score.detach()
         loss = self.adversarial.g_loss(out.score, real_score)
         stats = {"loss_g": loss.detach()}
+        if seeking:
+            seek = mode_seeking_loss(fake, self.latents)
+            loss = loss + self.cfg.mode_seeking * seek
+            stats["mode_seeking"] = seek.detach()
         if out.aux is not None:
             aux = self.aux_mode.g_loss(out, batch.cond, self.multi_label, self.cfg)
             loss = loss + self.cfg.aux_weight * aux

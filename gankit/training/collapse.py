@@ -255,6 +255,8 @@ def _remedies(cfg, conditional: bool) -> list[str]:
     elif conditional and getattr(loss, "aux_mode", "acgan") == "acgan":
         # ACGAN's classifier rewards each class's easiest image (TAC-GAN's diagnosis)
         tips.append("TAC-GAN's twin classifier (loss.aux_mode=tac)")
+    if not getattr(loss, "mode_seeking", 0):
+        tips.append("MSGAN's mode-seeking term (loss.mode_seeking=1)")
     tips.append("a lower D learning rate (optim.lr_d)")
     if not getattr(model, "spectral_norm", False):
         tips.append("spectral norm (model.spectral_norm=true)")

@@ -11,6 +11,7 @@ from gankit.config import Config, LossConfig
 from gankit.errors import GankitError
 from gankit.losses import Objective, build_objective
 from gankit.losses.auxiliary import needs_twin
+from gankit.losses.mode_seeking import check_mode_seeking
 from gankit.models import (
     DataSpec,
     Discriminator,
@@ -44,6 +45,7 @@ def build_components(cfg: Config, spec: DataSpec, device: torch.device) -> Compo
     check_objective(cfg)
     torch.manual_seed(cfg.train.seed)
     G = place(build_generator(cfg.model, spec), device)
+    check_mode_seeking(cfg, G.z_dim)
     twin = needs_twin(cfg.loss, cfg.model, spec.multi_label)
     D = place(build_discriminator(cfg.model, spec, twin), device)
     opt_g, opt_d = build_optimizers(G, D, cfg.optim)

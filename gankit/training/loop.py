@@ -184,7 +184,8 @@ class Trainer:
             batch = next(self.loader)
             # the last D step's fakes keep their graph and serve the G phase too, which
             # saves one generator forward per step (as the DCGAN reference loop does)
-            fake = objective.fake(G, batch) if i == d_steps - 1 else None
+            last = i == d_steps - 1 and objective.shares_fakes
+            fake = objective.fake(G, batch) if last else None
             loss, stats = objective.d_loss(G, D, batch, fake)
             self.opt_d.zero_grad(set_to_none=True)
             self.scalers["d"].backward_and_step(loss, self.opt_d)

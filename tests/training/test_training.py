@@ -48,6 +48,8 @@ def _weights(trainer):
     ["loss.name=rpgan", "loss.r1_weight=0.1", "loss.r2_weight=0.1", "loss.reg_every=3",
      "schedule.shape=cosine", "schedule.images=100", "schedule.lr_end=0.25",
      "schedule.gamma_end=0.1", "schedule.beta2_end=0.99", "schedule.ema_halflife=500", "schedule.ema_halflife_start=0"],
+    # mode seeking draws the G phase's own paired latents from the same generator
+    ["loss.mode_seeking=0.5"],
 ])
 def test_resume_continues_bit_for_bit(tmp_path, extra):
     full = train(tiny_config("train.steps=8", "train.checkpoint_every=4", *extra),

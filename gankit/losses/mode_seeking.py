@@ -1,0 +1,73 @@
+"""Mode seeking (MSGAN; Mao et al., CVPR 2019): G is rewarded for drawing two different
+images from two latents under the same condition.
+
+A conditional G can lower its adversarial loss by ignoring z and drawing one good image
+per condition. MSGAN makes the G phase's fakes in pairs that share everything the user
+controls (the condition and any InfoGAN code) and differ only in the free noise, and
+adds to G's loss the inverse of how far apart the pair's images are per unit of distance
+between their latents:
+
+    d = mean |G(z1, c) - G(z2, c)| / mean |z1 - z2|,    L_ms = 1 / (d + eps)
+
+Chosen by ``loss.mode_seeking`` (its weight; 0 disables it).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from gankit.config import Config
+from gankit.errors import GankitError
+from gankit.models.base import with_code
+
+#: keeps the inverse finite when a pair draws identical images
+EPS = 1e-5
+
+
+def paired_rows(rows: torch.Tensor | None) -> torch.Tensor | None:
+    """``rows`` with its second half replaced by its first: row ``i + n // 2`` repeats
+    row ``i``. An odd last row keeps its own value."""
+    if rows is None:
+        return None
+    half = len(rows) // 2
+    return torch.cat([rows[:half], rows[:half], rows[2 * half:]])
+
+
+def paired_latents(z: torch.Tensor, latent_codes: int) -> torch.Tensor:
+    """``z`` whose second half carries the first half's InfoGAN code (when the model
+    has one), so each pair differs only in its free noise."""
+    if not latent_codes:
+        return z
+    half = len(z) // 2
+    codes = z[:half, -latent_codes:].argmax(dim=1)
+    second = with_code(z[half:2 * half], codes, latent_codes)
+    return torch.cat([z[:half], second, z[2 * half:]])
+
+
+def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """MSGAN's term for fakes made from :func:`paired_latents` under
+    :func:`paired_rows` conditions: the inverse of the pairs' mean image distance per
+    unit of mean latent distance."""
+    half = len(fake) // 2
+    if half == 0:
+        raise ValueError("mode seeking needs at least two fakes")
+    image_gap = (fake[:half].float() - fake[half:2 * half].float()).abs().mean()
+    latent_gap = (z[:half] - z[half:2 * half]).abs().mean()
+    return 1.0 / (image_gap / latent_gap + EPS)
+
+
+def check_mode_seeking(cfg: Config, z_dim: int) -> None:
+    """``loss.mode_seeking`` needs a generator with latents (``z_dim``: the built G's),
+    one G against one D, and batches of at least two."""
+    if cfg.loss.mode_seeking == 0:
+        return
+    if z_dim == 0:
+        raise GankitError("loss.mode_seeking rewards different images from different "
+                          "latents, but this generator takes none; use a model with "
+                          "model.z_dim > 0 or set loss.mode_seeking=0")
+    if cfg.loss.objective != "gan":
+        raise GankitError(f"loss.mode_seeking is not supported with loss.objective="
+                          f"{cfg.loss.objective}; set loss.mode_seeking=0")
+    if cfg.train.batch_size < 2:
+        raise GankitError("loss.mode_seeking pairs the fakes of each batch; set "
+                          "train.batch_size to 2 or more")
