@@ -256,7 +256,7 @@ def _remedies(cfg, conditional: bool) -> list[str]:
         # ACGAN's classifier rewards each class's easiest image (TAC-GAN's diagnosis)
         tips.append("TAC-GAN's twin classifier (loss.aux_mode=tac)")
     if not getattr(loss, "mode_seeking", 0):
-        tips.append("MSGAN's mode-seeking term (loss.mode_seeking=1)")
+        tips.append("MSGAN's mode-seeking term (loss.mode_seeking between 0.01 and 1)")
     tips.append("a lower D learning rate (optim.lr_d)")
     if not getattr(model, "spectral_norm", False):
         tips.append("spectral norm (model.spectral_norm=true)")

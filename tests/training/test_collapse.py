@@ -225,7 +225,7 @@ def test_remedies_leave_out_what_the_config_does_and_what_its_networks_cannot():
     assert "loss.aux_mode=tac" in tips_of("acgan")  # an ACGAN classifier: try its twin
     assert "loss.aux_mode" not in tips_of("acgan", "loss.aux_mode=tac")
     assert "loss.aux_mode" not in " ".join(_remedies(r3gan, conditional=True))
-    assert "loss.mode_seeking=1" in tips_of("cdcgan")
+    assert "loss.mode_seeking" in tips_of("cdcgan")
     assert "loss.mode_seeking" not in tips_of("cdcgan", "loss.mode_seeking=0.5")
 
 
