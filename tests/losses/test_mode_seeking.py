@@ -10,8 +10,13 @@ from gankit.config import LossConfig, ModelConfig, load_config
 from gankit.data.base import Batch
 from gankit.errors import GankitError
 from gankit.losses import GANObjective
-from gankit.losses.mode_seeking import (EPS, check_mode_seeking, mode_seeking_loss,
-                                        paired_latents, paired_rows)
+from gankit.losses.mode_seeking import (
+    EPS,
+    check_mode_seeking,
+    mode_seeking_loss,
+    paired_latents,
+    paired_rows,
+)
 from gankit.models import DataSpec, build_discriminator, build_generator
 
 
