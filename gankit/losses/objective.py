@@ -117,11 +117,14 @@ class GANObjective(Objective):
                                if cfg.recon != "none" else None)
         self.gamma_factor = 1.0
         self.d_calls = 0
-        # mode seeking makes the G phase's fakes itself, in pairs
-        self.shares_fakes = cfg.mode_seeking == 0
         #: the latents and latent codes (InfoGAN) of the latest fakes :meth:`fake` made
         self.latents: torch.Tensor | None = None
         self.codes: torch.Tensor | None = None
+
+    @property
+    def shares_fakes(self) -> bool:
+        """Not when mode seeking: its G phase makes its own fakes, in pairs."""
+        return self.cfg.mode_seeking == 0
 
     def fake(self, G: Generator, batch: Batch, paired: bool = False) -> torch.Tensor:
         """Fakes conditioned like ``batch`` (fresh latents from the objective's RNG);
