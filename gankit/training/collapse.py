@@ -115,7 +115,9 @@ class CollapseMonitor(Callback):
     Args:
         every: check every this many steps (0: never).
         threshold: a ratio below this counts as collapsed (0 < threshold < 1).
-        warmup: no warning before this step: an untrained G's samples are alike too.
+        warmup: no warning before this step: an untrained G's samples are alike too, and
+            healthy conditional runs (``acgan`` on the shapes) often stay below the
+            threshold until step ~1,000 before their classes spread out.
         patience: consecutive collapsed checks (from ``warmup`` on) before the warning.
         per_group: fixed samples per class / condition.
         max_groups: classes checked at most (a seeded choice when there are more); enough
@@ -125,7 +127,7 @@ class CollapseMonitor(Callback):
         seed: seeds the fixed noise and the choice of real images.
     """
 
-    def __init__(self, every: int = 250, threshold: float = 0.3, warmup: int = 500,
+    def __init__(self, every: int = 250, threshold: float = 0.3, warmup: int = 1000,
                  patience: int = 3, per_group: int = 8, max_groups: int = 32,
                  real_per_group: int = 32, seed: int = 0):
         self.every, self.threshold, self.warmup = every, threshold, warmup

@@ -1,6 +1,7 @@
 """Learning tests for conditional image GANs: the model must draw the asked-for class
 or objects (judged by the shipped shapes evaluator) and vary within a condition (not one
-image per class).
+image per class). The collapse monitor runs beside them and must stay silent: these
+runs are healthy.
 
 Both fail on the conditioning gankit had before (label embedding concatenated to z, the
 label as an extra D channel at N(0, 0.02) scale, D's classifier trained on fakes, EMA
@@ -12,6 +13,8 @@ The conditional recipe's early phase depends on the arithmetic's rounding: the s
 these runs always use 2 threads, whatever the machine (``conftest.py``).
 """
 
+import json
+
 import torch
 
 from gankit.config import load_config
@@ -21,10 +24,11 @@ from gankit.metrics.diversity import grouped_pairwise_distance
 from gankit.metrics.evaluator import Evaluator
 from gankit.metrics.shipped import default_evaluator
 from gankit.training import Trainer
+from gankit.training.collapse import CollapseMonitor
 from gankit.runs.data import build_dataset
 
-CLASS_ACCURACY = 0.6  # seen: 0.86 (ratio 2.1) after these 1,500 steps (0.69 before the
-# coarse code and projection joined the acgan preset)
+CLASS_ACCURACY = 0.6  # seen: 0.86 (ratio 2.1) after these 1,500 steps with the EMA at 0.999
+# (0.69 before the coarse code and projection joined the acgan preset)
 MULTI_ACCURACY = 0.3  # seen: 0.50 on random 1–3-object lists after these 1,000 steps
 # (0.46 before the preset's D added projection)
 
@@ -33,9 +37,17 @@ SMALL = ["data.resolution=32", "model.g_width=32", "model.d_width=32", "train.ep
 
 
 def train(preset, steps, tmp_path, *overrides):
+    """Train with the collapse monitor on; a healthy run must leave it silent."""
     cfg = load_config(preset, SMALL + [f"train.steps={steps}", *overrides])
     data = build_dataset(cfg.data)
-    trainer = Trainer(cfg, tmp_path, torch.device("cpu"), dataset=data, callbacks=[]).train()
+    monitor = CollapseMonitor.from_config(cfg.train)
+    trainer = Trainer(cfg, tmp_path, torch.device("cpu"), dataset=data,
+                      callbacks=[monitor]).train()
+    records = [json.loads(line) for line in
+               (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    checks = [r for r in records if r.get("kind") == "collapse"]
+    assert len(checks) == steps // cfg.train.collapse_every
+    assert not [r["message"] for r in checks if "warning" in r]
     return trainer, data, Evaluator.load(default_evaluator(data))
 
 
