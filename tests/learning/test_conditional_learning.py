@@ -13,8 +13,6 @@ The conditional recipe's early phase depends on the arithmetic's rounding: the s
 these runs always use 2 threads, whatever the machine (``conftest.py``).
 """
 
-import json
-
 import torch
 
 from gankit.config import load_config
@@ -26,6 +24,7 @@ from gankit.metrics.shipped import default_evaluator
 from gankit.training import Trainer
 from gankit.training.collapse import CollapseMonitor
 from gankit.runs.data import build_dataset
+from gankit.runs.records import read_records
 
 CLASS_ACCURACY = 0.6  # seen: 0.86 (ratio 2.1) after these 1,500 steps with the EMA at 0.999
 # (0.69 before the coarse code and projection joined the acgan preset)
@@ -43,9 +42,7 @@ def train(preset, steps, tmp_path, *overrides):
     monitor = CollapseMonitor.from_config(cfg.train)
     trainer = Trainer(cfg, tmp_path, torch.device("cpu"), dataset=data,
                       callbacks=[monitor]).train()
-    records = [json.loads(line) for line in
-               (tmp_path / "metrics.jsonl").read_text().splitlines()]
-    checks = [r for r in records if r.get("kind") == "collapse"]
+    checks = [r for r in read_records(tmp_path) if r.get("kind") == "collapse"]
     assert len(checks) == steps // cfg.train.collapse_every
     assert not [r["message"] for r in checks if "warning" in r]
     return trainer, data, Evaluator.load(default_evaluator(data))
