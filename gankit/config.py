@@ -34,7 +34,9 @@ class DataConfig(DataRequest):
 class ModelConfig:
     """Networks by registry name, with their widths and conditioning.
 
-    ``g_cond``: none | onehot | embedding (condition concatenated to z).
+    ``g_cond``: none | onehot | embedding (condition concatenated to z) | cbn
+    (class-conditional BatchNorm) | slots (each object encoded with z on its own, for
+    multi-label scenes; :mod:`gankit.models.object_slots`).
     ``d_cond``: none | onehot | embedding | channel | projection.
     ``aux_classifier``: an ACGAN head on D. ``d_norm``: batch | layer | instance | none.
     ``latent_codes``: K > 0 makes the last K of z's dimensions a one-hot categorical code

@@ -8,7 +8,9 @@ for both without a special case.
 Generator side (:data:`LATENT_CONDITIONING`): the encoded condition is concatenated
 to z, or (``cbn``) it sets the gain and bias of every normalisation layer of G
 (class-conditional BatchNorm: de Vries et al., 2017; Miyato & Koyama, 2018; BigGAN), so
-the class shapes every layer rather than only the first. Discriminator side
+the class shapes every layer rather than only the first, or (``slots``) each object of
+the condition is encoded with z on its own (:mod:`gankit.models.object_slots`), which
+binds a multi-label scene's colours and shapes to their objects. Discriminator side
 (:data:`INPUT_CONDITIONING`): the condition becomes extra input channels (or features,
 for flat inputs). ``projection`` adds
 ``<embed(y), phi(x)>`` to the score (Miyato & Koyama, 2018).
@@ -16,12 +18,13 @@ for flat inputs). ``projection`` adds
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from gankit.errors import GankitError
+from gankit.models.object_slots import ObjectSlots
 from gankit.registry import Registry
 
 
@@ -64,32 +67,39 @@ def reset_condition_parameters(module: nn.Module) -> None:
 
 # ------------------------------------------------------------------ generator side
 
-LatentBuilder = Callable[[int, int], tuple[nn.Module | None, int]]
+LatentBuilder = Callable[[int, int, int], tuple[nn.Module | None, int]]
 LATENT_CONDITIONING: Registry[LatentBuilder] = Registry("generator conditioning")
 
 
 @LATENT_CONDITIONING.register("none")
-def _latent_none(num_classes: int, embed_dim: int):
+def _latent_none(num_classes: int, embed_dim: int, z_dim: int):
     """unconditional"""
     return None, 0
 
 
 @LATENT_CONDITIONING.register("onehot")
-def _latent_onehot(num_classes: int, embed_dim: int):
+def _latent_onehot(num_classes: int, embed_dim: int, z_dim: int):
     """one-hot / multi-hot vector concatenated to z"""
     return nn.Identity(), num_classes
 
 
 @LATENT_CONDITIONING.register("embedding")
-def _latent_embedding(num_classes: int, embed_dim: int):
+def _latent_embedding(num_classes: int, embed_dim: int, z_dim: int):
     """learned label embedding concatenated to z"""
     return LabelEmbedding(num_classes, embed_dim), embed_dim
 
 
 @LATENT_CONDITIONING.register("cbn")
-def _latent_cbn(num_classes: int, embed_dim: int):
+def _latent_cbn(num_classes: int, embed_dim: int, z_dim: int):
     """class-conditional BatchNorm: the condition sets every G norm's gain and bias"""
     return None, 0
+
+
+@LATENT_CONDITIONING.register("slots")
+def _latent_slots(num_classes: int, embed_dim: int, z_dim: int):
+    """one slot per object: each object's embedding with z through an MLP, summed"""
+    slots = ObjectSlots(num_classes, embed_dim, z_dim)
+    return slots, slots.out_dim
 
 
 #: generator conditionings that act through G's normalisation layers
@@ -98,14 +108,16 @@ NORM_CONDITIONING = ("cbn",)
 
 class LatentConditioner(nn.Module):
     """Concatenates the encoded condition to the latent vector, or (``cbn``) makes the
-    generator's norms conditional through :meth:`norm`."""
+    generator's norms conditional through :meth:`norm`. An encoder with
+    ``reads_latent`` (``slots``) encodes the condition together with z."""
 
-    def __init__(self, kind: str, num_classes: int, embed_dim: int):
+    def __init__(self, kind: str, num_classes: int, embed_dim: int, z_dim: int):
         super().__init__()
         if kind != "none" and num_classes <= 0:
             raise GankitError(f"model.g_cond={kind!r} needs labelled data; "
                               "set data.labels to class or multi")
-        self.encoder, self.extra_dim = LATENT_CONDITIONING.get(kind)(num_classes, embed_dim)
+        self.encoder, self.extra_dim = LATENT_CONDITIONING.get(kind)(num_classes, embed_dim,
+                                                                     z_dim)
         self.in_norms = kind in NORM_CONDITIONING
         self.num_classes = num_classes
 
@@ -119,7 +131,10 @@ class LatentConditioner(nn.Module):
             raise ValueError("this generator is conditional: pass a condition")
         if self.encoder is None:
             return z
-        return torch.cat([z, self.encoder(cond.to(z.dtype))], dim=1)
+        cond = cond.to(z.dtype)
+        reads_latent = getattr(self.encoder, "reads_latent", False)
+        code = self.encoder(cond, z) if reads_latent else self.encoder(cond)
+        return torch.cat([z, code], dim=1)
 
 
 class ConditionalNorm(nn.Module):
@@ -184,7 +199,7 @@ INPUT_CONDITIONING: Registry[InputBuilder] = Registry("discriminator conditionin
 @INPUT_CONDITIONING.register("none")
 def _input_none(num_classes, embed_dim, resolution, flat):
     """unconditional (or projection / ACGAN head only)"""
-    return None
+    return
 
 
 INPUT_CONDITIONING.register("projection", "projection discriminator")(_input_none)

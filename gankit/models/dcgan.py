@@ -54,7 +54,7 @@ class DCGANGenerator(Generator):
             raise GankitError(f"model.options.upsample must be one of {', '.join(UPSAMPLING)}, "
                               f"not {upsample!r}")
         self.z_dim = z_dim
-        self.conditioner = LatentConditioner(cond, spec.num_classes, embed_dim)
+        self.conditioner = LatentConditioner(cond, spec.num_classes, embed_dim, z_dim)
         widths = _widths(width, _levels(spec.resolution))
         in_dim = z_dim + self.conditioner.extra_dim
         cond_norm = self.conditioner.norm

@@ -25,7 +25,7 @@ class MLPGenerator(Generator):
         super().__init__()
         self.spec = spec
         self.z_dim = z_dim
-        self.conditioner = LatentConditioner(cond, spec.num_classes, embed_dim)
+        self.conditioner = LatentConditioner(cond, spec.num_classes, embed_dim, z_dim)
         layers: list[nn.Module] = []
         size = z_dim + self.conditioner.extra_dim
         for _ in range(depth):

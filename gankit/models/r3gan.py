@@ -168,7 +168,7 @@ class R3GANGenerator(Generator):
         arch = R3GANArch(spec, width, **options)
         check_z_dim("r3gan", z_dim)
         self.z_dim = z_dim
-        self.conditioner = LatentConditioner(cond, spec.num_classes, embed_dim)
+        self.conditioner = LatentConditioner(cond, spec.num_classes, embed_dim, z_dim)
         layers: list[nn.Module] = [GenerativeBasis(z_dim + self.conditioner.extra_dim,
                                                    arch.widths[0])]
         for i in range(len(arch.sizes)):

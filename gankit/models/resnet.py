@@ -59,7 +59,7 @@ class ResNetGenerator(Generator):
         levels = check_resolution("resnet", spec.resolution)
         check_z_dim("resnet", z_dim)
         self.z_dim, self.width = z_dim, width
-        self.conditioner = LatentConditioner(cond, spec.num_classes, embed_dim)
+        self.conditioner = LatentConditioner(cond, spec.num_classes, embed_dim, z_dim)
         self.linear = nn.Linear(z_dim + self.conditioner.extra_dim, 16 * width)
         self.blocks = nn.ModuleList(
             UpBlock(width, width, lambda c: self.conditioner.norm(norm2d(norm, c), c))

@@ -61,12 +61,33 @@ def _real_spread(images: torch.Tensor, index: torch.Tensor, groups: torch.Tensor
     return grouped_pairwise_distance(to_unit(images[index]), groups, num_groups)
 
 
+def _shared_conditions(labels: torch.Tensor, count: int, rng: torch.Generator,
+                       tries: int = 64) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Up to ``count`` multi-hot conditions seen in the data, each with the indices of
+    the images that have exactly it. Conditions that two or more images share come
+    first: real scenes of one object list differ only in where and how large the objects
+    are, far less than the whole data, and against the whole data a healthy multi-label
+    G looked collapsed."""
+    order = torch.randperm(len(labels), generator=rng)
+    shared, single = [], []
+    for row in order[:tries].tolist():
+        members = (labels == labels[row]).all(dim=1).nonzero().flatten()
+        if any(torch.equal(labels[row], labels[r]) for r, _ in shared + single):
+            continue
+        (shared if len(members) >= 2 else single).append((row, members))
+        if len(shared) == count:
+            break
+    picked = (shared + single)[:count]
+    return labels[[r for r, _ in picked]], [m for _, m in picked]
+
+
 def build_probe(dataset, z_sampler, per_group: int, max_groups: int, real_per_group: int,
                 seed: int) -> Probe | None:
     """Fixed inputs for ``dataset`` (an ImageDataset): ``per_group`` latents for each of
     up to ``max_groups`` classes (class labels), for a few conditions taken from the
-    data (multi-hot), or ``2 × per_group`` unconditional ones. ``z_sampler(n, rng)``
-    draws latents. ``None`` when no group has a real spread to compare with."""
+    data (multi-hot; compared with the real images of the same condition), or
+    ``2 × per_group`` unconditional ones. ``z_sampler(n, rng)`` draws latents. ``None``
+    when no group has a real spread to compare with."""
     rng = torch.Generator().manual_seed(seed)
     images, labels, k = dataset.images, dataset.labels, dataset.num_classes
     if labels is not None and labels.dim() == 1:
@@ -92,15 +113,19 @@ def build_probe(dataset, z_sampler, per_group: int, max_groups: int, real_per_gr
         subset = torch.randperm(len(images), generator=rng)[:WHOLE_DATA_REAL]
         whole = _real_spread(images, subset, torch.zeros(len(subset), dtype=torch.long), 1)
         if labels is not None:  # multi-hot: a few conditions seen in the data
-            rows = torch.randperm(len(labels), generator=rng)[:MULTI_LABEL_CONDITIONS]
+            rows, members = _shared_conditions(labels, MULTI_LABEL_CONDITIONS, rng)
             num = len(rows)
-            cond = labels[rows].float().repeat_interleave(per_group, dim=0)
+            cond = rows.float().repeat_interleave(per_group, dim=0)
             scope = "for a fixed condition"
             names = [f"condition {i}" for i in range(num)]
+            real = torch.cat([
+                _real_spread(images, m[torch.randperm(len(m), generator=rng)[:real_per_group]],
+                             torch.zeros(min(len(m), real_per_group), dtype=torch.long), 1)
+                if len(m) >= 2 else whole for m in members])
         else:
             num, cond, per_group = 1, None, 2 * per_group
             scope, names = "", ["all"]
-        real = whole.repeat(num)
+            real = whole
     keep = real > MIN_SPREAD  # NaN compares False
     if not bool(keep.any()):
         return None
@@ -246,8 +271,9 @@ def _remedies(cfg, conditional: bool) -> list[str]:
     """Usual cures for collapse, leaving out what the config already does."""
     model, loss = getattr(cfg, "model", None), getattr(cfg, "loss", None)
     tips = []
-    # a G without normalisation layers (R3GAN) has no gains and biases to condition
-    if (conditional and getattr(model, "g_cond", None) != "cbn"
+    # a G without normalisation layers (R3GAN) has no gains and biases to condition;
+    # slots bind a multi-label scene's objects, which cBN cannot
+    if (conditional and getattr(model, "g_cond", None) not in ("cbn", "slots")
             and getattr(model, "g_norm", None) != "none"):
         tips.append("class-conditional BatchNorm in G (model.g_cond=cbn)")
     if conditional and getattr(model, "d_cond", None) != "projection":

@@ -17,19 +17,21 @@ import torch
 
 from gankit.config import load_config
 from gankit.data.base import to_uint8
-from gankit.runs.sampling import default_conditions, generate_batches
 from gankit.metrics.diversity import grouped_pairwise_distance
 from gankit.metrics.evaluator import Evaluator
 from gankit.metrics.shipped import default_evaluator
-from gankit.training import Trainer
-from gankit.training.collapse import CollapseMonitor
 from gankit.runs.data import build_dataset
 from gankit.runs.records import read_records
+from gankit.runs.sampling import default_conditions, generate_batches
+from gankit.training import Trainer
+from gankit.training.collapse import CollapseMonitor
 
 CLASS_ACCURACY = 0.6  # seen: 0.86 (ratio 2.1) after these 1,500 steps with the EMA at 0.999
 # (0.69 before the coarse code and projection joined the acgan preset)
-MULTI_ACCURACY = 0.3  # seen: 0.50 on random 1–3-object lists after these 1,000 steps
-# (0.46 before the preset's D added projection)
+MULTI_ACCURACY = 0.55  # seen: 0.69 on random 1–3-object lists after these 1,000 steps
+# (0.50 with class-conditional BatchNorm in G, before the per-object slots)
+MULTI_DIVERSITY = 0.3  # the collapse monitor's threshold; seen: 0.39 (slots without mode
+# seeking, which drew each object list as one image: 0.13)
 
 SMALL = ["data.resolution=32", "model.g_width=32", "model.d_width=32", "train.epochs=0",
          "train.progress=false", "train.tensorboard=false"]
@@ -83,7 +85,12 @@ def test_multi_label_draws_the_objects_with_variety(tmp_path):
     real_rows = [torch.nonzero((data.labels == singles[16 * g]).all(1))[:16, 0]
                  for g in range(8)]
     real_groups = torch.cat([torch.full((len(r),), g) for g, r in enumerate(real_rows)])
-    ratio = diversity_ratio(evaluator, repeated, groups, data.images[torch.cat(real_rows)],
-                            real_groups, 8)
+    real = data.images[torch.cat(real_rows)]
+    # in pixels: the evaluator's features barely see where an object sits, which is all
+    # that real scenes of one object differ in, so there a G that drew each list as one
+    # image still scored 0.71× real (pixels: 0.13×)
+    fake = grouped_pairwise_distance(repeated.flatten(1).float(), groups, 8)
+    true = grouped_pairwise_distance(real.flatten(1).float(), real_groups, 8)
+    ratio = float((fake / true).mean())
     assert accuracy >= MULTI_ACCURACY, accuracy
-    assert ratio >= 0.7, ratio
+    assert ratio >= MULTI_DIVERSITY, ratio

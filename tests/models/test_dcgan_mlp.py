@@ -28,7 +28,7 @@ def test_dcgan_init_is_normal_002():
     assert abs(w.std().item() - 0.02) < 0.002 and abs(w.mean().item()) < 0.002
 
 
-@pytest.mark.parametrize("g_cond", ["onehot", "embedding"])
+@pytest.mark.parametrize("g_cond", ["onehot", "embedding", "slots"])
 @pytest.mark.parametrize("d_cond", ["onehot", "embedding", "channel", "projection"])
 @pytest.mark.parametrize("multi", [False, True])
 def test_conditioning_changes_outputs(g_cond, d_cond, multi):

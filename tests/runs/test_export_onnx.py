@@ -109,6 +109,7 @@ ARCHITECTURES = [
     ("dcgan", {}, "image"),
     ("dcgan", {"g_cond": "embedding"}, "multi"),
     ("dcgan", {"g_cond": "cbn"}, "class"),
+    ("dcgan", {"g_cond": "slots"}, "multi"),
     ("resnet", {"g_cond": "cbn"}, "class"),
     ("biggan", {"options": {"attention": 16}}, "class"),
     ("r3gan", {"g_cond": "onehot", "g_norm": "none"}, "class"),

@@ -39,8 +39,8 @@ class IgnoresZ(Generator):
 
 
 class RealImages(Generator):
-    """A perfect "generator": distinct random real images of the asked class (of the
-    whole data when unconditional or multi-label)."""
+    """A perfect "generator": distinct random real images of the asked class or object
+    list (of the whole data when unconditional)."""
 
     def __init__(self, dataset, z_dim: int, seed: int = 1):
         super().__init__()
@@ -49,14 +49,16 @@ class RealImages(Generator):
 
     def forward(self, z, cond=None, source=None):
         images, labels = self.dataset.images, self.dataset.labels
-        if cond is None or labels.dim() == 2:
+        if cond is None:
             return to_unit(images[torch.randperm(len(images), generator=self.rng)[:len(z)]])
         out = torch.empty(len(z), *images.shape[1:])
-        asked = cond.argmax(1)
-        for c in asked.unique():
-            rows = (asked == c).nonzero().flatten()
-            members = (labels == c).nonzero().flatten()
-            pick = members[torch.randperm(len(members), generator=self.rng)[:len(rows)]]
+        asked = cond if labels.dim() == 2 else cond.argmax(1)
+        for c in asked.unique(dim=0):
+            rows = (asked == c).reshape(len(asked), -1).all(1).nonzero().flatten()
+            members = (labels == c).reshape(len(labels), -1).all(1).nonzero().flatten()
+            # a rare object list may have fewer images than asked: they come round again
+            shuffled = members[torch.randperm(len(members), generator=self.rng)]
+            pick = shuffled[torch.arange(len(rows)) % len(shuffled)]
             out[rows] = to_unit(images[pick])
         return out
 
