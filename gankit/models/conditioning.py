@@ -199,7 +199,7 @@ INPUT_CONDITIONING: Registry[InputBuilder] = Registry("discriminator conditionin
 @INPUT_CONDITIONING.register("none")
 def _input_none(num_classes, embed_dim, resolution, flat):
     """unconditional (or projection / ACGAN head only)"""
-    return
+    return None
 
 
 INPUT_CONDITIONING.register("projection", "projection discriminator")(_input_none)

@@ -57,17 +57,15 @@ class ObjectSlots(nn.Module):
 
     def forward(self, cond: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         present = cond > 0
-        slots = self.slots
-        if not _tracing():
-            # only as many slots as the fullest row needs: one for a class label
-            slots = max(1, int(present.sum(1).max()))
-            if slots > self.slots:
-                raise GankitError(f"a condition names {slots} objects, more than the "
-                                  f"{self.slots} that model.g_cond=slots draws; use "
-                                  "model.g_cond=cbn for it")
-        keys, index = (present * self.order).topk(slots, dim=1)
+        if not _tracing() and int(present.sum(1).max()) > self.slots:
+            raise GankitError(f"a condition names {int(present.sum(1).max())} objects, more "
+                              f"than the {self.slots} that model.g_cond=slots draws; use "
+                              "model.g_cond=cbn for it")
+        # always every slot (unused ones weigh 0): as many as the fullest row of the batch
+        # needs would make an image depend on the rows it is drawn beside, by rounding
+        keys, index = (present * self.order).topk(self.slots, dim=1)
         weight = cond.gather(1, index) * (keys > 0)
-        tokens = self.objects(index) + self.ranks.weight[:slots]
-        latent = z[:, None, :].expand(-1, slots, -1)
+        tokens = self.objects(index) + self.ranks.weight
+        latent = z[:, None, :].expand(-1, self.slots, -1)
         features = self.mlp(torch.cat([tokens, latent], dim=2))
         return (features * weight[..., None]).sum(1)

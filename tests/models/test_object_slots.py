@@ -50,6 +50,17 @@ def test_the_latent_reaches_every_slot():
     assert not torch.allclose(out[0], out[1])
 
 
+def test_an_image_does_not_depend_on_the_rows_beside_it():
+    torch.manual_seed(0)
+    slots = ObjectSlots(num_classes=24, embed_dim=50, z_dim=100)
+    cond = torch.zeros(10, 24)
+    for row, count in enumerate([3, 3, 3, 3, 2, 2, 2, 2, 1, 1]):
+        cond[row, torch.randperm(24)[:count]] = 1
+    z = torch.randn(10, 100)
+    in_fours = torch.cat([slots(cond[i:i + 4], z[i:i + 4]) for i in range(0, 10, 4)])
+    assert torch.equal(slots(cond, z), in_fours)
+
+
 def test_more_objects_than_slots_is_a_user_error():
     slots = ObjectSlots(num_classes=MAX_SLOTS + 2, embed_dim=4, z_dim=2)
     cond = torch.zeros(1, MAX_SLOTS + 2)
