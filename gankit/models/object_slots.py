@@ -57,10 +57,12 @@ class ObjectSlots(nn.Module):
 
     def forward(self, cond: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         present = cond > 0
-        if not _tracing() and int(present.sum(1).max()) > self.slots:
-            raise GankitError(f"a condition names {int(present.sum(1).max())} objects, more "
-                              f"than the {self.slots} that model.g_cond=slots draws; use "
-                              "model.g_cond=cbn for it")
+        if not _tracing():
+            most = int(present.sum(1).max())
+            if most > self.slots:
+                raise GankitError(f"a condition names {most} objects, more than the "
+                                  f"{self.slots} that model.g_cond=slots draws; use "
+                                  "model.g_cond=cbn for it")
         # always every slot (unused ones weigh 0): as many as the fullest row of the batch
         # needs would make an image depend on the rows it is drawn beside, by rounding
         keys, index = (present * self.order).topk(self.slots, dim=1)

@@ -71,9 +71,9 @@ def _shared_conditions(labels: torch.Tensor, count: int, rng: torch.Generator,
     order = torch.randperm(len(labels), generator=rng)
     shared, single = [], []
     for row in order[:tries].tolist():
-        members = (labels == labels[row]).all(dim=1).nonzero().flatten()
         if any(torch.equal(labels[row], labels[r]) for r, _ in shared + single):
             continue
+        members = (labels == labels[row]).all(dim=1).nonzero().flatten()
         (shared if len(members) >= 2 else single).append((row, members))
         if len(shared) == count:
             break
