@@ -1,5 +1,6 @@
 """``gankit evaluate``: FID / IS / KID / precision-recall / evaluator accuracy of a run,
-per-class figures (accuracy, diversity, intra-FID) of conditional runs, and each
+per-class figures (accuracy, diversity, intra-FID) of conditional runs (per object and
+per repeated object list for multi-label runs), and each
 direction of a CycleGAN run (B → A figures keyed ``BtoA/...``)."""
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ def add_parser(sub) -> None:
                    "and per_class for a conditional run when an evaluator is known). "
                    "per_class: the evaluator's accuracy, the diversity of the fakes relative "
                    "to real images (diversity_ratio, ~0 when a class collapses) and the "
-                   "evaluator-space FID of each class, and the worst classes")
+                   "evaluator-space FID of each class, and the worst classes; for a "
+                   "multi-label run each object's hit rate, and the pixel diversity of "
+                   "fakes of repeated object lists against real scenes of each list")
     p.add_argument("--n", type=int, default=10000, help="generated images (default 10000; "
                    "compare FIDs only at equal n); translation runs use every held-out pair")
     p.add_argument("--data", help="real data (name or path; default: the run's training data)")
@@ -92,12 +95,17 @@ def _report(args, run, results: dict) -> int:
         print(f"  {key:<{width}}  {_number(value)}")
     if "per_class" in results:
         _print_classes(results["per_class"], results.get("worst_classes", {}))
+    if "per_condition" in results:
+        _print_conditions(results["per_condition"], results.get("worst_conditions", {}))
     return 0
 
 
 #: per-class columns: result key → heading
 CLASS_COLUMNS = {"acc": "acc", "diversity_ratio": "div_ratio", "diversity_fake": "div_fake",
                  "diversity_real": "div_real", "fid_evaluator": "fid_eval", "n": "n"}
+#: per-condition columns (multi-label runs): result key → heading
+CONDITION_COLUMNS = {"diversity_ratio": "div_ratio", "diversity_fake": "div_fake",
+                     "diversity_real": "div_real", "n_fake": "n_fake", "n_real": "n_real"}
 #: worst_classes key → how its classes were picked
 WORST_LABELS = {"acc": "lowest acc", "diversity_ratio": "lowest diversity_ratio",
                 "fid_evaluator": "highest fid_evaluator"}
@@ -119,17 +127,33 @@ def _print_directions(flat: dict, prefix: str) -> None:
 
 def _print_classes(table: dict, worst: dict) -> None:
     """One line per class, lowest accuracy (then diversity ratio) first; the worst classes."""
+    _print_table("per class (lowest accuracy first)", "class", table, CLASS_COLUMNS,
+                 ("acc", "diversity_ratio"))
+    for key, names in worst.items():
+        print(f"  {WORST_LABELS.get(key, 'worst ' + key)}: {', '.join(names) or '-'}")
+
+
+def _print_conditions(table: dict, worst: dict) -> None:
+    """Multi-label runs: one line per repeated object list, least varied first."""
+    if not table:
+        print("\n  no object list is shared by enough real images to compare diversity with")
+        return
+    _print_table("per repeated object list, pixel diversity against real scenes of the list "
+                 "(least varied first)", "objects", table, CONDITION_COLUMNS,
+                 ("diversity_ratio",))
+    print(f"  least varied lists: {'; '.join(worst.get('diversity_ratio', [])) or '-'}")
+
+
+def _print_table(title: str, first: str, table: dict, columns: dict, order: tuple) -> None:
     def low_first(item) -> tuple[float, ...]:
-        values = (item[1].get(key) for key in ("acc", "diversity_ratio"))
+        values = (item[1].get(key) for key in order)
         return tuple(-math.inf if v is None or math.isnan(v) else v for v in values)
 
-    columns = {k: h for k, h in CLASS_COLUMNS.items() if any(k in r for r in table.values())}
-    width = max([5, *map(len, table)])
-    print("\n  per class (lowest accuracy first):")
-    print(f"    {'class':<{width}}" + "".join(f"  {h:>9}" for h in columns.values()))
+    columns = {k: h for k, h in columns.items() if any(k in r for r in table.values())}
+    width = max([len(first), *map(len, table)])
+    print(f"\n  {title}:")
+    print(f"    {first:<{width}}" + "".join(f"  {h:>9}" for h in columns.values()))
     for name, row in sorted(table.items(), key=low_first):
         cells = (f"{row[k]:.4g}" if isinstance(row.get(k), float) else str(row.get(k, ""))
                  for k in columns)
         print(f"    {name:<{width}}" + "".join(f"  {c:>9}" for c in cells))
-    for key, names in worst.items():
-        print(f"  {WORST_LABELS.get(key, 'worst ' + key)}: {', '.join(names) or '-'}")

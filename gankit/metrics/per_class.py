@@ -14,7 +14,8 @@ for ``c``:
   so compare it only at equal ``n``.
 
 Multi-label models (one image, several objects) get the per-object hit rate of the
-iCLEVR rule instead (:func:`object_metrics`).
+iCLEVR rule instead (:func:`object_metrics`), and the diversity of fakes for repeated
+object lists (:mod:`gankit.metrics.condition_diversity`).
 
 Everything here works on tensors: features ``[N, D]``, logits ``[N, K]``, labels ``[N]``.
 """
@@ -243,4 +244,5 @@ register_metric(MetricSpec("per_class", {
     "acc_class_mean": HIGHER, "acc_class_min": HIGHER,
     "diversity_ratio": HIGHER, "diversity_ratio_min": HIGHER}, conditional=True),
     help="each class's evaluator accuracy, diversity against real images and intra-FID, "
-         "and the worst classes")
+         "and the worst classes (multi-label: each object's hit rate, and the diversity "
+         "of repeated object lists)")

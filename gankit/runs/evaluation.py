@@ -21,6 +21,12 @@ from gankit.data.unpaired import domain_sizes, is_unpaired
 from gankit.errors import GankitError
 from gankit.metrics.accuracy import HIT_COUNTERS, pooled_accuracy
 from gankit.metrics.compute import MetricSuite
+from gankit.metrics.condition_diversity import (
+    PER_CONDITION,
+    condition_diversity,
+    condition_name,
+    repeated_conditions,
+)
 from gankit.metrics.evaluator import Evaluator
 from gankit.metrics.per_class import (
     ClassCollector,
@@ -46,6 +52,8 @@ ACCURACY = "acc"
 PER_CLASS = "per_class"
 #: metrics of translations against their own ground truth (need true pairs)
 PAIRED_METRICS = ("l1", "psnr", "ssim")
+#: multi-label runs: how many asked-for conditions are searched for lists real images share
+SCANNED_CONDITIONS = 512
 #: result-key prefix of each CycleGAN direction: A → B keeps the plain keys (it is what
 #: the run's generator does everywhere else, and what best_metric / compare rank by)
 
@@ -204,6 +212,8 @@ def evaluate_generator(G: Generator, spec: DataSpec, real: ImageDataset,
         results[ACCURACY] = pooled_accuracy(shard.gather_rows(totals).tolist())
     if collector is not None:
         results.update(class_results(collector, evaluator, real, request.seed))
+        if collector.multi_label:
+            results.update(condition_results(G, conditions, real, request, device))
     results["n"] = n
     return results
 
@@ -229,6 +239,32 @@ def class_results(collector, evaluator, real: ImageDataset, seed: int) -> dict:
     return per_class_metrics(fake_features, fake_labels, evaluator.features(real.images[index]),
                              real.labels[index], names,
                              counts=(collector.hits, collector.totals))
+
+
+def condition_results(G: Generator, conditions: torch.Tensor, real: ImageDataset,
+                      request: EvaluationRequest, device: torch.device | str) -> dict:
+    """Multi-label runs: the spread of fakes for repeated object lists against real
+    images with exactly those objects (:mod:`gankit.metrics.condition_diversity`). The
+    lists are the first of ``conditions`` that real images share, else lists the real
+    data repeats; NaN figures when it repeats none."""
+    rng = torch.Generator().manual_seed(request.seed)
+    rows, members = repeated_conditions(real.labels, conditions[:SCANNED_CONDITIONS])
+    if not len(rows):
+        order = torch.randperm(len(real.labels), generator=rng)[:SCANNED_CONDITIONS]
+        rows, members = repeated_conditions(real.labels, real.labels[order])
+    if not len(rows):
+        none = torch.zeros(0, dtype=torch.long)
+        return condition_diversity(real.images[:0], none, real.images[:0], none, [])
+    class_names = [str(c) for c in real.class_names or range(rows.shape[1])]
+    picks = [m[torch.randperm(len(m), generator=rng)[:PER_CONDITION]] for m in members]
+    cond = rows.float().repeat_interleave(PER_CONDITION, dim=0)
+    fake = torch.cat([images for images, _ in fake_batches(G, len(cond), cond, request.seed + 1,
+                                                           request.batch_size, device)])
+    return condition_diversity(
+        fake, torch.arange(len(rows)).repeat_interleave(PER_CONDITION),
+        real.images[torch.cat(picks)],
+        torch.cat([torch.full((len(p),), i) for i, p in enumerate(picks)]),
+        [condition_name(row, class_names) for row in rows])
 
 
 def evaluate_translation(translator, pairs: ImageDataset, request: EvaluationRequest,

@@ -1,8 +1,11 @@
-"""`gankit evaluate` per-class figures of a class-conditional run (shipped shapes evaluator)."""
+"""`gankit evaluate` per-class figures of a class-conditional run, and per-object and
+repeated-list figures of a multi-label run (shipped shapes evaluators)."""
 
 import json
 
 import pytest
+import torch
+from stand_ins import IgnoresZ, RealImages
 
 from gankit.cli.main import main
 from gankit.config import load_config
@@ -88,3 +91,64 @@ def test_training_time_evaluation_with_per_class_as_best_metric(tmp_path):
     assert [r["step"] for r in evals] == [1, 2]
     assert all("diversity_ratio" in r and "per_class" not in r for r in evals)
     assert (result.run_dir / "checkpoints" / "best.pt").is_file()
+
+
+@pytest.fixture(scope="module")
+def multi_run(tmp_path_factory):
+    """A multi-label run on 1,200 scenes: ~17 of each one-object list, so the lists repeat."""
+    out = tmp_path_factory.mktemp("runs") / "multi"
+    train(load_config("iclevr-32", TINY + ["data.size=1200", "train.steps=1"]), out=out)
+    return out
+
+
+def test_multi_label_runs_report_the_diversity_of_repeated_object_lists(multi_run, capsys):
+    assert main(["evaluate", str(multi_run), "--metrics", "acc,per_class", "--n", "64",
+                 "--json", "--device", "cpu"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    table = record["per_condition"]
+    assert 1 <= len(table) <= 16
+    for name, row in table.items():
+        assert row["n_fake"] == 16 and 4 <= row["n_real"] <= 16, name
+        assert row["diversity_ratio"] == pytest.approx(row["diversity_fake"]
+                                                       / row["diversity_real"])
+    assert record["diversity_ratio_min"] == min(r["diversity_ratio"] for r in table.values())
+    assert record["worst_conditions"]["diversity_ratio"][0] in table
+    assert len(record["per_class"]) == 24  # each object's hit rate, as before
+
+    assert main(["evaluate", str(multi_run), "--metrics", "per_class", "--n", "64",
+                 "--device", "cpu"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = lines.index(next(line for line in lines if "per repeated object list" in line))
+    assert lines[header + 1].split() == ["objects", "div_ratio", "div_fake", "div_real",
+                                         "n_fake", "n_real"]
+    assert lines[header + 2 + len(table)].strip().startswith("least varied lists:")
+
+
+def test_repeated_lists_tell_a_collapsed_generator_from_a_perfect_one(multi_run):
+    from gankit.runs import TrainedRun
+    from gankit.runs.evaluation import EvaluationRequest, condition_results
+
+    run = TrainedRun.open(multi_run)
+    real = run.real_data()
+    conditions = real.labels[:256].float()
+    request = EvaluationRequest(("per_class",), n=64)
+    collapsed = condition_results(IgnoresZ(run.generator), conditions, real, request, "cpu")
+    perfect = condition_results(RealImages(real, run.generator.z_dim), conditions, real,
+                                request, "cpu")
+    assert collapsed["per_condition"].keys() == perfect["per_condition"].keys()
+    assert collapsed["diversity_ratio"] < 0.01  # one image per list
+    assert 0.8 < perfect["diversity_ratio"] < 1.2, perfect["diversity_ratio"]
+    assert perfect["diversity_ratio_min"] > 0.5
+
+
+def test_lists_the_real_data_never_repeats_fall_back_to_lists_it_does(multi_run):
+    from gankit.runs import TrainedRun
+    from gankit.runs.evaluation import EvaluationRequest, condition_results
+
+    run = TrainedRun.open(multi_run)
+    real = run.real_data()
+    unseen = torch.ones(4, real.labels.shape[1])  # all 24 objects: no scene has them
+    out = condition_results(run.generator, unseen, real, EvaluationRequest(("per_class",)),
+                            "cpu")
+    assert len(out["per_condition"]) == 16
+    assert all(row["n_real"] >= 4 for row in out["per_condition"].values())
