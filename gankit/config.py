@@ -43,6 +43,9 @@ class ModelConfig:
     that D's extra head must recover from the fakes (InfoGAN, Chen et al. 2016);
     ``code_head``: shared (that head on D's features, as InfoGAN) | coarse (a small
     network of its own that sees the image pooled to 8×8, so the code must be visible).
+    ``d_mbstd``: G > 0 appends to D's last feature map the minibatch standard deviation
+    over groups of G images (ProGAN; :mod:`gankit.models.minibatch_std`), so D sees
+    whether a batch varies (dcgan D).
     """
 
     generator: str = "dcgan"
@@ -59,6 +62,7 @@ class ModelConfig:
     d_norm: str = "batch"
     spectral_norm: bool = False
     d_dropout: float = bounded(0.0, min=0, below=1)
+    d_mbstd: int = bounded(0, min=0)
     latent_codes: int = bounded(0, min=0)
     code_head: str = "shared"
     options: dict = field(default_factory=dict)

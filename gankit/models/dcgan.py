@@ -17,6 +17,7 @@ from gankit.models.base import DataSpec, Discriminator, DOutput, Generator, init
 from gankit.models.conditioning import LatentConditioner, input_conditioner, run_layers
 from gankit.models.heads import DiscriminatorHeads
 from gankit.models.layers import norm2d
+from gankit.models.minibatch_std import MinibatchStd
 
 SUPPORTED = (16, 32, 64, 128, 256)
 
@@ -74,11 +75,13 @@ class DCGANGenerator(Generator):
 
 
 class DCGANDiscriminator(Discriminator):
-    """Strided-conv discriminator/critic with pluggable norm, dropout and conditioning."""
+    """Strided-conv discriminator/critic with pluggable norm, dropout and conditioning;
+    ``mbstd`` > 0 appends a minibatch standard deviation channel over groups of that many
+    images before the heads (:mod:`gankit.models.minibatch_std`)."""
 
     def __init__(self, spec: DataSpec, width: int = 64, norm: str = "batch",
                  cond: str = "none", embed_dim: int = 50, aux_classifier: bool = False,
-                 dropout: float = 0.0):
+                 dropout: float = 0.0, mbstd: int = 0):
         super().__init__()
         self.conditioner, extra = input_conditioner(cond, spec.num_classes, embed_dim,
                                                     spec.resolution)
@@ -92,9 +95,11 @@ class DCGANDiscriminator(Discriminator):
                        norm2d(norm, w_out), nn.LeakyReLU(0.2, True)]
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
+        if mbstd:
+            layers.append(MinibatchStd(mbstd))
         self.body = nn.Sequential(*layers)
         # The classic final 4×4 conv to one logit is a linear map of the flat 4×4 map.
-        self.heads = DiscriminatorHeads(widths[-1] * 16, spec.num_classes,
+        self.heads = DiscriminatorHeads((widths[-1] + bool(mbstd)) * 16, spec.num_classes,
                                         cond == "projection", aux_classifier)
         init_dcgan_weights(self)
 

@@ -56,7 +56,7 @@ def _dcgan_d(cfg: ModelConfig, spec: DataSpec) -> Discriminator:
     """DCGAN strided-conv discriminator / critic, 16–256 px"""
     _require_images(spec, "dcgan")
     return DCGANDiscriminator(spec, cfg.d_width, cfg.d_norm, cfg.d_cond, cfg.embed_dim,
-                              cfg.aux_classifier, cfg.d_dropout)
+                              cfg.aux_classifier, cfg.d_dropout, cfg.d_mbstd)
 
 
 @GENERATORS.register("resnet")
@@ -186,6 +186,8 @@ def _options(cfg: ModelConfig, arch: str) -> dict:
 CONFIGURABLE_CONDITIONING = ("mlp", "dcgan", "resnet", "biggan", "r3gan")
 #: where InfoGAN's code head reads the fakes: D's features, or its own coarse view
 CODE_HEADS = ("shared", "coarse")
+#: discriminators that can append a minibatch standard deviation channel (model.d_mbstd)
+MBSTD_DISCRIMINATORS = ("dcgan",)
 
 
 def check_options(cfg: ModelConfig) -> None:
@@ -200,6 +202,9 @@ def check_options(cfg: ModelConfig) -> None:
         raise GankitError(f"model.{ignored[0]} applies to "
                           f"{', '.join(CONFIGURABLE_CONDITIONING)} networks only; "
                           "image-to-image networks take the label as input maps")
+    if cfg.d_mbstd and cfg.discriminator not in MBSTD_DISCRIMINATORS:
+        raise GankitError(f"model.d_mbstd applies to {', '.join(MBSTD_DISCRIMINATORS)} "
+                          f"discriminators, not {cfg.discriminator}; set model.d_mbstd=0")
     known = (set(OPTION_KEYS.get(cfg.generator, ()))
              | set(OPTION_KEYS.get(cfg.discriminator, ())) - GENERATOR_ONLY_OPTIONS)
     unknown = sorted(set(cfg.options) - known)
