@@ -201,6 +201,9 @@ class TrainConfig:
     ``diversity_ratio``, the least varied class's as ``diversity_ratio_min``); either
     below ``collapse_threshold`` (0-1) at three checks in a row, from step
     ``collapse_warmup`` on, warns once.
+    ``class_groups`` g > 0 makes every batch runs of g real images of one class (and the
+    fakes, made for the batch's labels, the same runs), so that D's minibatch standard
+    deviation over groups of g (``model.d_mbstd``) measures the spread within a class.
     ``pictures`` keeps ``curves.png``, ``progress.gif`` and ``real_vs_fake.png`` up to
     date in the run folder. ``wandb`` also logs to Weights & Biases (project
     ``wandb_project``; offline unless ``WANDB_MODE`` is set; ``pip install
@@ -235,6 +238,7 @@ class TrainConfig:
     nan_rollbacks: int = bounded(2, min=0)
     nan_lr_factor: float = bounded(0.5, above=0, max=1)
     collapse_every: int = bounded(250, min=0)
+    class_groups: int = bounded(0, min=0)
     collapse_threshold: float = bounded(0.3, above=0, below=1)
     collapse_warmup: int = bounded(1000, min=0)
     seed: int = 0

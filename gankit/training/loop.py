@@ -93,7 +93,8 @@ class Trainer:
         if hasattr(self.objective.augment, "sum_across") and self.dist.active:
             self.objective.augment.sum_across = self.dist.sum
         self.loader = BatchLoader(self.dataset, cfg.train.batch_size, device, cfg.data.flip,
-                                  seed=cfg.train.seed, shard=self.dist.shard)
+                                  seed=cfg.train.seed, shard=self.dist.shard,
+                                  class_groups=cfg.train.class_groups)
         if self.ema is not None and cfg.train.ema_standing_batches > 0:
             # the batch each BatchNorm layer normalises over in training
             per_norm = cfg.train.batch_size // (1 if cfg.train.sync_batchnorm
