@@ -238,9 +238,9 @@ class TrainConfig:
     nan_rollbacks: int = bounded(2, min=0)
     nan_lr_factor: float = bounded(0.5, above=0, max=1)
     collapse_every: int = bounded(250, min=0)
-    class_groups: int = bounded(0, min=0)
     collapse_threshold: float = bounded(0.3, above=0, below=1)
     collapse_warmup: int = bounded(1000, min=0)
+    class_groups: int = bounded(0, min=0)
     seed: int = 0
     device: str = "auto"
     tensorboard: bool = True

@@ -95,8 +95,9 @@ def compile_models(G: torch.nn.Module, D: torch.nn.Module, loss: LossConfig,
 
 
 def check_objective(cfg: Config) -> None:
-    """CycleGAN's objective and networks come together, and train.precision is known and
-    applies (one-line errors before the run folder is written, not at the first step)."""
+    """CycleGAN's objective and networks come together, train.precision is known and
+    applies, and D's minibatch groups fit the class runs (one-line errors before the run
+    folder is written, not at the first step)."""
     cycle_nets = cfg.model.generator == "cyclegan" and cfg.model.discriminator == "cyclegan"
     if cfg.loss.objective == "cycle" and not cycle_nets:
         raise GankitError("loss.objective=cycle trains CycleGAN's two-way networks; set "
@@ -106,3 +107,7 @@ def check_objective(cfg: Config) -> None:
         raise GankitError(f"train.precision={cfg.train.precision} is not supported with "
                           "loss.objective=cycle (its objective calls the networks' parts); "
                           "use train.precision=fp32")
+    groups, mbstd = cfg.train.class_groups, cfg.model.d_mbstd
+    if groups and mbstd and groups % mbstd:
+        raise GankitError(f"model.d_mbstd={mbstd} must divide train.class_groups={groups}, "
+                          "so that each group D measures lies within a run of one class")

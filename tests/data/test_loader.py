@@ -78,3 +78,8 @@ def test_gankit_train_with_class_groups_trains_and_rejects_multi_label_data(tmp_
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("gankit: error: train.class_groups"), err
     assert not (tmp_path / "multi").exists()
+    assert main(["train", "acgan", "--steps", "1", "--no-progress", "--device", "cpu",
+                 "--out", str(tmp_path / "straddle"), *args, "--set", "model.d_mbstd=8"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "model.d_mbstd=8 must divide train.class_groups=4" in err[0], err
+    assert not (tmp_path / "straddle").exists()
