@@ -54,8 +54,6 @@ PER_CLASS = "per_class"
 PAIRED_METRICS = ("l1", "psnr", "ssim")
 #: multi-label runs: how many asked-for conditions are searched for lists real images share
 SCANNED_CONDITIONS = 512
-#: result-key prefix of each CycleGAN direction: A → B keeps the plain keys (it is what
-#: the run's generator does everywhere else, and what best_metric / compare rank by)
 
 
 @dataclass
