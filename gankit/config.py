@@ -88,7 +88,9 @@ class LossConfig:
     trained, from :data:`~gankit.losses.auxiliary.AUX_MODES`: acgan | tac | adc;
     ``twin_weight``: weight of the twin classifier's term in G's loss (tac).
     ``mode_seeking``: weight of MSGAN's term (:mod:`gankit.losses.mode_seeking`), which
-    rewards G for drawing different images from different latents under one condition.
+    rewards G for drawing different images from different latents under one condition;
+    ``mode_seeking_cap`` > 0 uses DSGAN's form instead: each pair's distance, capped at
+    this value, rewarded linearly (no reward for variety beyond the cap).
     """
 
     name: str = "ns"
@@ -109,6 +111,7 @@ class LossConfig:
     aux_mode: str = "acgan"
     twin_weight: float = bounded(1.0, min=0)
     mode_seeking: float = bounded(0.0, min=0)
+    mode_seeking_cap: float = bounded(0.0, min=0)
 
 
 @dataclass

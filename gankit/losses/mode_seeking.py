@@ -10,6 +10,17 @@ between their latents:
     d = mean |G(z1, c) - G(z2, c)| / mean |z1 - z2|,    L_ms = 1 / (d + eps)
 
 Chosen by ``loss.mode_seeking`` (its weight; 0 disables it).
+
+MSGAN's inverse rewards any distance without bound, and a batch's mean distance can
+be high while some conditions' pairs are identical. With ``loss.mode_seeking_cap`` τ > 0
+the term takes the form of DSGAN (Yang et al., ICLR 2019) instead: the distance ``d_i``
+of each pair, capped at τ, rewarded linearly,
+
+    L_ds = -mean_i min(d_i, τ),
+
+so every collapsed pair is pushed apart with the same force and a pair already τ apart
+is left alone: set τ near the distance of two real images of one condition (per unit of
+latent distance) and G gains nothing from drawing more variety than the data has.
 """
 
 from __future__ import annotations
@@ -56,10 +67,25 @@ def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     return 1.0 / (image_gap / latent_gap + EPS)
 
 
+def capped_pair_loss(fake: torch.Tensor, z: torch.Tensor, cap: float) -> torch.Tensor:
+    """DSGAN's term for the same pairs as :func:`mode_seeking_loss`: minus the mean over
+    pairs of each pair's image distance per unit of its latent distance, capped at
+    ``cap``."""
+    half = len(fake) // 2
+    if half == 0:
+        raise ValueError("mode seeking needs at least two fakes")
+    image_gap = (fake[:half].float() - fake[half:2 * half].float()).abs().flatten(1).mean(1)
+    latent_gap = (z[:half] - z[half:2 * half]).abs().flatten(1).mean(1)
+    return -(image_gap / latent_gap).clamp(max=cap).mean()
+
+
 def check_mode_seeking(cfg: Config, z_dim: int) -> None:
     """``loss.mode_seeking`` needs a generator with latents (``z_dim``: the built G's),
     one G against one D, and batches of at least two."""
     if cfg.loss.mode_seeking == 0:
+        if cfg.loss.mode_seeking_cap > 0:
+            raise GankitError("loss.mode_seeking_cap caps the mode-seeking term, which is "
+                              "off; set loss.mode_seeking (its weight, e.g. 1) or drop the cap")
         return
     if z_dim == 0:
         raise GankitError("loss.mode_seeking rewards different images from different "

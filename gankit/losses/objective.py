@@ -19,7 +19,8 @@ from gankit.config import LossConfig
 from gankit.data.base import Batch
 from gankit.losses.adversarial import build_adversarial_loss
 from gankit.losses.auxiliary import AUX_MODES
-from gankit.losses.mode_seeking import mode_seeking_loss, paired_latents, paired_rows
+from gankit.losses.mode_seeking import (capped_pair_loss, mode_seeking_loss, paired_latents,
+                                        paired_rows)
 from gankit.losses.regularizers import (RECONSTRUCTION_LOSSES, Augment, clip_weights,
                                         gradient_penalty, zero_centred_penalty)
 from gankit.models.base import DataSpec, Discriminator, Generator
@@ -222,7 +223,8 @@ class GANObjective(Objective):
         loss = self.adversarial.g_loss(out.score, real_score)
         stats = {"loss_g": loss.detach()}
         if seeking:
-            seek = mode_seeking_loss(fake, self.latents)
+            seek = (capped_pair_loss(fake, self.latents, self.cfg.mode_seeking_cap)
+                    if self.cfg.mode_seeking_cap > 0 else mode_seeking_loss(fake, self.latents))
             loss = loss + self.cfg.mode_seeking * seek
             stats["mode_seeking"] = seek.detach()
         if out.aux is not None:
