@@ -28,10 +28,10 @@ from gankit.training.collapse import CollapseMonitor
 
 CLASS_ACCURACY = 0.6  # seen: 0.86 (ratio 2.1) after these 1,500 steps with the EMA at 0.999
 # (0.69 before the coarse code and projection joined the acgan preset)
-MULTI_ACCURACY = 0.55  # seen: 0.69 on random 1–3-object lists after these 1,000 steps
-# (0.50 with class-conditional BatchNorm in G, before the per-object slots)
-MULTI_DIVERSITY = 0.3  # the collapse monitor's threshold; seen: 0.39 (slots without mode
-# seeking, which drew each object list as one image: 0.13)
+MULTI_ACCURACY = 0.55  # seen: 0.72 on random 1–3-object lists after these 1,000 steps
+# (0.69 with MSGAN's uncapped term; 0.50 with class-conditional BatchNorm in G)
+MULTI_DIVERSITY = 0.3  # the collapse monitor's threshold; seen: 0.42 (0.39 uncapped; slots
+# without mode seeking, which drew each object list as one image: 0.13)
 
 SMALL = ["data.resolution=32", "model.g_width=32", "model.d_width=32", "train.epochs=0",
          "train.progress=false", "train.tensorboard=false"]
