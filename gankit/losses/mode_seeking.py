@@ -55,27 +55,30 @@ def paired_latents(z: torch.Tensor, latent_codes: int) -> torch.Tensor:
     return torch.cat([z[:half], second, z[2 * half:]])
 
 
+def _pair_gaps(fake: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each pair's mean |image gap| and mean |latent gap|: row ``i`` against row
+    ``i + n // 2``."""
+    half = len(fake) // 2
+    if half == 0:
+        raise ValueError("mode seeking needs at least two fakes")
+    image_gap = (fake[:half].float() - fake[half:2 * half].float()).abs().flatten(1).mean(1)
+    latent_gap = (z[:half] - z[half:2 * half]).abs().flatten(1).mean(1)
+    return image_gap, latent_gap
+
+
 def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """MSGAN's term for fakes made from :func:`paired_latents` under
     :func:`paired_rows` conditions: the inverse of the pairs' mean image distance per
     unit of mean latent distance."""
-    half = len(fake) // 2
-    if half == 0:
-        raise ValueError("mode seeking needs at least two fakes")
-    image_gap = (fake[:half].float() - fake[half:2 * half].float()).abs().mean()
-    latent_gap = (z[:half] - z[half:2 * half]).abs().mean()
-    return 1.0 / (image_gap / latent_gap + EPS)
+    image_gap, latent_gap = _pair_gaps(fake, z)
+    return 1.0 / (image_gap.mean() / latent_gap.mean() + EPS)
 
 
 def capped_pair_loss(fake: torch.Tensor, z: torch.Tensor, cap: float) -> torch.Tensor:
     """DSGAN's term for the same pairs as :func:`mode_seeking_loss`: minus the mean over
     pairs of each pair's image distance per unit of its latent distance, capped at
     ``cap``."""
-    half = len(fake) // 2
-    if half == 0:
-        raise ValueError("mode seeking needs at least two fakes")
-    image_gap = (fake[:half].float() - fake[half:2 * half].float()).abs().flatten(1).mean(1)
-    latent_gap = (z[:half] - z[half:2 * half]).abs().flatten(1).mean(1)
+    image_gap, latent_gap = _pair_gaps(fake, z)
     return -(image_gap / latent_gap).clamp(max=cap).mean()
 
 
