@@ -23,6 +23,7 @@ import torch
 from gankit.data.base import to_unit
 from gankit.data.loader import condition_vectors
 from gankit.metrics.diversity import grouped_pairwise_distance
+from gankit.models.registry import MBSTD_DISCRIMINATORS
 from gankit.runs.records import append_record
 from gankit.runs.sampling import generate
 from gankit.training.callbacks import Callback, ProgressBar, StatsLogger
@@ -283,11 +284,33 @@ def _remedies(cfg, conditional: bool) -> list[str]:
     elif conditional and getattr(loss, "aux_mode", "acgan") == "acgan":
         # ACGAN's classifier rewards each class's easiest image (TAC-GAN's diagnosis)
         tips.append("TAC-GAN's twin classifier (loss.aux_mode=tac)")
+    # the two that rescued collapsed acgan seeds (benchmarks/RESULTS.md, issue 8)
     if not getattr(loss, "mode_seeking", 0):
-        tips.append("MSGAN's mode-seeking term (loss.mode_seeking between 0.01 and 1)")
+        tips.append("DSGAN's capped mode-seeking term (loss.mode_seeking=10 with "
+                    "loss.mode_seeking_cap near real images' spread, e.g. 0.04)")
+    elif not getattr(loss, "mode_seeking_cap", 0):
+        tips.append("a cap on the mode-seeking term (loss.mode_seeking_cap)")
+    tips.extend(_minibatch_std_tips(cfg))
     tips.append("a lower D learning rate (optim.lr_d)")
     if not getattr(model, "spectral_norm", False):
         tips.append("spectral norm (model.spectral_norm=true)")
     if getattr(loss, "name", None) != "hinge":
         tips.append("the hinge loss (loss.name=hinge)")
     return tips
+
+
+def _minibatch_std_tips(cfg) -> list[str]:
+    """ProGAN's minibatch standard deviation in D; with class labels over groups of one
+    class, or it sees only that images of different classes differ."""
+    model, train_cfg = getattr(cfg, "model", None), getattr(cfg, "train", None)
+    labels = getattr(getattr(cfg, "data", None), "labels", "none")
+    if (getattr(model, "discriminator", None) not in MBSTD_DISCRIMINATORS
+            or labels == "multi"):  # on multi-label scenes it did not help
+        return []
+    if labels != "class":
+        return [] if getattr(model, "d_mbstd", 0) else [
+            "minibatch standard deviation in D (model.d_mbstd=4)"]
+    if getattr(model, "d_mbstd", 0) and getattr(train_cfg, "class_groups", 0):
+        return []
+    return [("minibatch standard deviation in D over groups of one class "
+             "(model.d_mbstd=4 with train.class_groups=4)")]

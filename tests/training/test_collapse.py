@@ -190,8 +190,22 @@ def test_remedies_leave_out_what_the_config_does_and_what_its_networks_cannot():
     assert "loss.aux_mode=tac" in tips_of("acgan")  # an ACGAN classifier: try its twin
     assert "loss.aux_mode" not in tips_of("acgan", "loss.aux_mode=tac")
     assert "loss.aux_mode" not in " ".join(_remedies(r3gan, conditional=True))
-    assert "loss.mode_seeking" in tips_of("cdcgan")
-    assert "loss.mode_seeking" not in tips_of("cdcgan", "loss.mode_seeking=0.5")
+    assert "loss.mode_seeking=10" in tips_of("cdcgan")
+    uncapped = tips_of("cdcgan", "loss.mode_seeking=0.5")
+    assert "loss.mode_seeking=10" not in uncapped and "loss.mode_seeking_cap" in uncapped
+    assert "loss.mode_seeking" not in tips_of("iclevr-32")  # capped already
+
+
+def test_remedies_offer_minibatch_std_over_one_class_groups_where_it_applies():
+    assert "model.d_mbstd=4 with train.class_groups=4" in tips_of("acgan")
+    assert "model.d_mbstd=4 with train.class_groups=4" in tips_of("acgan", "model.d_mbstd=4")
+    assert "d_mbstd" not in tips_of("acgan", "model.d_mbstd=4", "train.class_groups=4")
+    assert "d_mbstd" not in tips_of("iclevr-32")  # it did not help multi-label scenes
+    assert "d_mbstd" not in tips_of("r3gan32", "data.labels=class")  # no such channel
+    unconditional = " ".join(_remedies(load_config("dcgan32", []), conditional=False))
+    assert "model.d_mbstd=4" in unconditional and "class_groups" not in unconditional
+    assert "d_mbstd" not in " ".join(_remedies(load_config("dcgan32", ["model.d_mbstd=2"]),
+                                               conditional=False))
 
 
 def tips_of(preset: str, *overrides: str) -> str:
