@@ -14,7 +14,7 @@ import gankit.data.decode as decode
 import gankit.data.paths as paths
 from gankit.data.decode import decode_image, decode_many
 from gankit.data.folders import list_folder, plan_layout, read_folder
-from gankit.data.registry import DataRequest
+from gankit.data.registry import DataRequest, load_builtin_datasets
 from gankit.errors import GankitError
 from gankit.registry import Registry
 
@@ -251,6 +251,9 @@ def test_split_folders_beside_other_folders_are_an_error(tmp_path):
 # --- what a path means ---------------------------------------------------------------
 
 def test_registered_path_format_is_tried_before_plain_folders(tmp_path, monkeypatch):
+    # the built-in formats register on first load; done inside the patch, they would go
+    # into the copy and be lost for every later test
+    load_builtin_datasets()
     monkeypatch.setattr(paths, "PATH_FORMATS", list(paths.PATH_FORMATS))
     make_class_folder(tmp_path)
     (tmp_path / "MARKER").write_text("")
